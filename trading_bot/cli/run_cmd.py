@@ -1,0 +1,89 @@
+"""`trading-bot run`: every role under one supervisor, plus the embedded services when needed."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+
+import typer
+
+from trading_bot.cli.common import bootstrap, console, start_embedded
+from trading_bot.config import Settings
+from trading_bot.services.roles import ROLES
+from trading_bot.services.supervisor import ProcessSpec, Supervisor, resolve_command
+from trading_bot.storage import migrate
+
+
+def flower_basic_auth(settings: Settings) -> str:
+    """Flower never runs without auth: use FLOWER_BASIC_AUTH or a generated one kept under VAR_DIR."""
+    if settings.flower_basic_auth is not None:
+        return settings.flower_basic_auth.get_secret_value()
+    path = settings.var_dir / "flower-basic-auth"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"admin:{secrets.token_urlsafe(18)}")
+        path.chmod(0o600)
+    console.print(f"Flower on http://127.0.0.1:{settings.flower_port} — user and password are in {path}")
+    return path.read_text().strip()
+
+
+def role_env(settings: Settings, embedded_urls: dict[str, str]) -> dict[str, str]:
+    env = dict(embedded_urls)
+    env["FLOWER_BASIC_AUTH"] = flower_basic_auth(settings)
+    env["FLOWER_PORT"] = str(settings.flower_port)
+    return env
+
+
+def build_specs(settings: Settings, env: dict[str, str], only: list[str] | None) -> list[ProcessSpec]:
+    specs = []
+    for item in ROLES:
+        if (only and item.name not in only) or not item.wanted(settings):
+            continue
+        specs.append(ProcessSpec(item.name, resolve_command(item.command), env=env))
+    return specs
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        only: list[str] = typer.Option(None, "--only", help="Start only these roles (repeatable)."),
+        grace: float = typer.Option(6.0, help="Seconds each role gets to stop before it is killed."),
+    ) -> None:
+        """Start every role (beat, workers, consumers, flower…) and, on embedded defaults, PostgreSQL,
+        Redis and the simulator. Ctrl-C (SIGINT) or SIGTERM stops everything it started."""
+        settings = bootstrap()
+        handles = start_embedded(settings)
+        for name in handles.started:
+            console.print(f"started embedded {name}")
+        urls: dict[str, str] = {}
+        if settings.embedded_database:
+            urls["DATABASE_URL"] = settings.database_dsn().replace("+psycopg", "")
+        if settings.embedded_redis:
+            urls["REDIS_URL"] = settings.redis_dsn()
+        supervisor: Supervisor | None = None
+        try:
+            migrate.upgrade(settings.database_dsn())
+            console.print(f"database schema at {migrate.current_revision(settings.database_dsn())}")
+            supervisor = Supervisor(build_specs(settings, role_env(settings, urls), only), grace_seconds=grace)
+            _stop_on_signals(supervisor)
+            supervisor.start()
+            supervisor.run_until_stopped()
+        finally:
+            if supervisor is not None:
+                supervisor.stop()
+            handles.stop_started()
+            for name in handles.started:
+                console.print(f"stopped embedded {name}")
+
+
+def _stop_on_signals(supervisor: Supervisor) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        if not supervisor.stopping:
+            console.print(f"received {signal.Signals(signum).name}, stopping…")
+        supervisor.request_stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+

@@ -1,0 +1,1 @@
+"""Pydantic models every layer shares. Money is Decimal; times are UTC-aware datetimes."""

@@ -1,0 +1,3 @@
+"""Thin Celery tasks of the decision pipeline (the stages themselves live beside this module)."""
+
+from __future__ import annotations

@@ -1,0 +1,53 @@
+"""The process roles: one list that the supervisor (`trading-bot run`), the Procfile and
+docker-compose.yml all follow (a test keeps the three in agreement)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trading_bot.config import Settings
+
+CELERY = "celery -A trading_bot.celery_app"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    command: str  # as written in the Procfile; `celery`/`trading-bot` resolve to this venv
+    summary: str
+    embedded_only: bool = False  # only started by `trading-bot run` on embedded defaults
+
+    def wanted(self, settings: Settings) -> bool:
+        if self.name == "sim":
+            return settings.uses_simulator
+        if self.name == "telegram":
+            return settings.telegram_bot_token is not None
+        return True
+
+
+ROLES: tuple[Role, ...] = (
+    Role("beat", f"{CELERY} beat --loglevel INFO", "the only clock that starts cycles"),
+    Role(
+        "worker-market",
+        f"{CELERY} worker -Q market,maintenance -c 2 -n market@%h --loglevel INFO",
+        "snapshot building and maintenance (CPU)",
+    ),
+    Role(
+        "worker-brain",
+        f"{CELERY} worker -Q screen,analyze,reflect -P threads -c 8 -n brain@%h --loglevel INFO",
+        "LLM calls: I/O bound, many in flight",
+    ),
+    Role(
+        "worker-trade",
+        f"{CELERY} worker -Q risk,execute -c 1 -n trade@%h --loglevel INFO",
+        "risk gate and order placement, serialised",
+    ),
+    Role("flower", f"{CELERY} flower", "Celery monitoring (basic auth from FLOWER_BASIC_AUTH)"),
+)
+
+
+def role(name: str) -> Role:
+    for item in ROLES:
+        if item.name == name:
+            return item
+    raise KeyError(name)
