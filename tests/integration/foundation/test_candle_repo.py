@@ -1,0 +1,31 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from trading_bot.domain.market import Candle
+from trading_bot.storage.db import Database
+from trading_bot.storage.repos.candles import count, fetch_candles, latest_ts, upsert_candles
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def _bar(i: int, close: str, confirmed: bool = True) -> Candle:
+    px = Decimal(close)
+    return Candle(inst_id="BTC-USDT-SWAP", timeframe="15m", ts=T0 + timedelta(minutes=15 * i), open=px,
+                  high=px + 5, low=px - 5, close=px, volume=Decimal("12.5"), volume_ccy=Decimal("0.125"),
+                  volume_quote=Decimal("12000.5"), confirmed=confirmed)
+
+
+def test_upsert_is_idempotent_and_closed_bars_win(database: Database) -> None:
+    upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2"), _bar(2, "90020.3", confirmed=False)])
+    upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2")])
+    assert count(database, "BTC-USDT-SWAP", "15m") == 3
+    upsert_candles(database, [_bar(2, "90030.4", confirmed=False)])  # forming bar updated in place
+    upsert_candles(database, [_bar(2, "90031.0", confirmed=True)])  # then closed
+    upsert_candles(database, [_bar(2, "99999.9", confirmed=False)])  # a late forming push is ignored
+    bars = fetch_candles(database, "BTC-USDT-SWAP", "15m")
+    assert [b.close for b in bars] == [Decimal("90000.1"), Decimal("90010.2"), Decimal("90031.0")]
+    assert all(b.confirmed for b in bars)
+    assert bars[0].volume_quote == Decimal("12000.5")
+    assert latest_ts(database, "BTC-USDT-SWAP", "15m") == T0 + timedelta(minutes=30)
+    last_two = fetch_candles(database, "BTC-USDT-SWAP", "15m", limit=2)
+    assert [b.ts for b in last_two] == [T0 + timedelta(minutes=15), T0 + timedelta(minutes=30)]

@@ -1,0 +1,128 @@
+"""Candles in PostgreSQL: batched idempotent upserts and range reads (oldest first)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from trading_bot.domain.market import Candle
+from trading_bot.storage.db import Database
+from trading_bot.storage.models import Candle as CandleRow
+
+BATCH_SIZE = 2000
+
+
+def _row(candle: Candle) -> dict:
+    return {
+        "instrument": candle.inst_id,
+        "timeframe": candle.timeframe,
+        "ts": candle.ts,
+        "open": candle.open,
+        "high": candle.high,
+        "low": candle.low,
+        "close": candle.close,
+        "volume": candle.volume,
+        "volume_ccy": candle.volume_ccy,
+        "volume_quote": candle.volume_quote,
+        "confirmed": candle.confirmed,
+    }
+
+
+def upsert_candles(db: Database, candles: Iterable[Candle], batch_size: int = BATCH_SIZE) -> int:
+    """Insert or update candles; a forming bar is updated in place, a closed bar is never
+    overwritten by a forming one. Returns the number of rows written."""
+    written = 0
+    batch: list[dict] = []
+    with db.session() as session:
+        for candle in candles:
+            batch.append(_row(candle))
+            if len(batch) >= batch_size:
+                written += _flush(session, batch)
+                batch = []
+        if batch:
+            written += _flush(session, batch)
+    return written
+
+
+def _flush(session, batch: list[dict]) -> int:  # noqa: ANN001
+    # One row per key per statement (PostgreSQL refuses to touch a row twice in one upsert).
+    unique = list({(r["instrument"], r["timeframe"], r["ts"]): r for r in batch}.values())
+    stmt = insert(CandleRow).values(unique)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["instrument", "timeframe", "ts"],
+        set_={
+            "open": excluded.open,
+            "high": excluded.high,
+            "low": excluded.low,
+            "close": excluded.close,
+            "volume": excluded.volume,
+            "volume_ccy": excluded.volume_ccy,
+            "volume_quote": excluded.volume_quote,
+            "confirmed": excluded.confirmed,
+            "updated_at": func.now(),
+        },
+        where=(CandleRow.confirmed.is_(False)) | excluded.confirmed.is_(True),
+    )
+    result = session.execute(stmt)
+    return int(result.rowcount or 0)
+
+
+def _to_domain(row: CandleRow) -> Candle:
+    return Candle(
+        inst_id=row.instrument,
+        timeframe=row.timeframe,
+        ts=row.ts,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+        volume_ccy=row.volume_ccy,
+        volume_quote=row.volume_quote,
+        confirmed=row.confirmed,
+    )
+
+
+def fetch_candles(
+    db: Database,
+    inst_id: str,
+    timeframe: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+    confirmed_only: bool = False,
+) -> list[Candle]:
+    """Bars with start ≤ ts ≤ end, oldest first; with `limit`, the most recent `limit` of them."""
+    query = select(CandleRow).where(CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe)
+    if start is not None:
+        query = query.where(CandleRow.ts >= start)
+    if end is not None:
+        query = query.where(CandleRow.ts <= end)
+    if confirmed_only:
+        query = query.where(CandleRow.confirmed.is_(True))
+    query = query.order_by(CandleRow.ts.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    with db.session() as session:
+        rows: Sequence[CandleRow] = session.scalars(query).all()
+        return [_to_domain(row) for row in reversed(rows)]
+
+
+def latest_ts(db: Database, inst_id: str, timeframe: str, confirmed_only: bool = True) -> datetime | None:
+    query = select(func.max(CandleRow.ts)).where(CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe)
+    if confirmed_only:
+        query = query.where(CandleRow.confirmed.is_(True))
+    with db.session() as session:
+        return session.scalar(query)
+
+
+def count(db: Database, inst_id: str, timeframe: str) -> int:
+    query = select(func.count()).select_from(CandleRow).where(
+        CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe
+    )
+    with db.session() as session:
+        return int(session.scalar(query) or 0)
