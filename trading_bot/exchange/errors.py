@@ -8,9 +8,12 @@
 | OutcomeUnknown | timeout or 50004 on a write: the order may exist | never resend blindly |
 | InsufficientMargin | 51008 and family | no |
 | InvalidSize | 51020, 51121, 51201 … | no |
+| DuplicateOrder | 51016: the clOrdId is already pending | no: look the order up |
+| TriggerWrongSide | 51050-51053, 51277-51280: TP/SL already crossed | no |
 | NotFound | 51603, 51400, 51023 (order/position does not exist) | no |
 | OrderRejected | any other per-item rejection | no |
 | InvalidRequest | 50014, 51000, other 4xx | no |
+| EndpointNotFound | HTTP 404 (OKX answers with a numeric `code: 404`) | no: wrong base URL |
 """
 
 from __future__ import annotations
@@ -60,18 +63,41 @@ class InvalidSize(OrderRejected):
     pass
 
 
+class DuplicateOrder(OrderRejected):
+    """51016: an order with this clOrdId is pending; the earlier attempt did arrive."""
+
+
+class TriggerWrongSide(OrderRejected):
+    """A TP/SL trigger is on the wrong side of the current price (the level is already crossed)."""
+
+
 class NotFound(ExchangeError):
     pass
 
 
-AUTH_CODES = frozenset({"50100", "50101", "50102", "50103", "50104", "50105", "50106", "50107", "50111", "50112", "50113", "60009"})
-RATE_CODES = frozenset({"50011", "50013", "50061"})
-UNAVAILABLE_CODES = frozenset({"50001", "50026", "503", "500", "502", "504"})
+class EndpointNotFound(InvalidRequest):
+    """HTTP 404: the path does not exist on that server (a wrong OKX_REST_URL, not a missing order)."""
+
+
+AUTH_CODES = frozenset({
+    "50100", "50101", "50102", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50112", "50113",
+    "50114", "50119", "60009",
+})
+RATE_CODES = frozenset({"50011", "50013", "50040", "50061"})
+UNAVAILABLE_CODES = frozenset({"50001", "50005", "50026", "51054", "503", "500", "502", "504"})
 UNKNOWN_OUTCOME_CODES = frozenset({"50004"})
 MARGIN_CODES = frozenset({"51008", "51004", "51127", "51131", "51132"})
 SIZE_CODES = frozenset({"51020", "51121", "51201", "51202", "51203", "51204"})
-NOT_FOUND_CODES = frozenset({"51603", "51400", "51401", "51023", "51001", "51509", "51510", "404"})
-REQUEST_CODES = frozenset({"50014", "51000", "400"})
+DUPLICATE_CODES = frozenset({"51016"})
+WRONG_SIDE_CODES = frozenset({"51050", "51051", "51052", "51053", "51277", "51278", "51279", "51280"})
+NOT_FOUND_CODES = frozenset({"51603", "51400", "51401", "51023", "51001", "51509", "51510"})
+ENDPOINT_CODES = frozenset({"404"})
+REQUEST_CODES = frozenset({"50000", "50002", "50006", "50014", "50015", "50016", "50024", "50025", "51000", "51003", "400"})
+
+WRONG_ENVIRONMENT_HINT = (
+    "the API key belongs to the other OKX environment: a demo-trading key needs OKX_FLAG=1, "
+    "a live key OKX_FLAG=0"
+)
 
 
 def classify(code: str | int, message: str, *, endpoint: str = "", http_status: int | None = None) -> ExchangeError:
@@ -85,7 +111,10 @@ def classify(code: str | int, message: str, *, endpoint: str = "", http_status: 
         (UNKNOWN_OUTCOME_CODES, OutcomeUnknown),
         (MARGIN_CODES, InsufficientMargin),
         (SIZE_CODES, InvalidSize),
+        (DUPLICATE_CODES, DuplicateOrder),
+        (WRONG_SIDE_CODES, TriggerWrongSide),
         (NOT_FOUND_CODES, NotFound),
+        (ENDPOINT_CODES, EndpointNotFound),
         (REQUEST_CODES, InvalidRequest),
     ):
         if text in codes:
@@ -98,4 +127,8 @@ def classify(code: str | int, message: str, *, endpoint: str = "", http_status: 
             kind = ExchangeUnavailable
         elif http_status == 401:
             kind = AuthError
+        elif http_status == 404:
+            kind = EndpointNotFound
+    if text == "50101":
+        message = f"{message} ({WRONG_ENVIRONMENT_HINT})"
     return kind(text, message, endpoint=endpoint, http_status=http_status)
