@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     okx_ws_public_url: str = "wss://wspap.okx.com:8443/ws/v5/public"
     okx_ws_private_url: str = "wss://wspap.okx.com:8443/ws/v5/private"
     okx_ws_business_url: str = "wss://wspap.okx.com:8443/ws/v5/business"
+    okx_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    okx_max_retries: int = Field(default=3, ge=0, le=10)
+    okx_oi_poll_seconds: float = Field(default=60.0, ge=5, le=3600)
+    okx_fallback_stop_pct: Decimal = Field(default=Decimal("2"), gt=0, le=10)
 
     # --- simulator (embedded default) -----------------------------------------------------
     sim_port: int = Field(default=8787, ge=1024, le=65535)

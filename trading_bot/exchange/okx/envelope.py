@@ -41,9 +41,9 @@ def _first_failed_item(items: list[Any]) -> tuple[str, str] | None:
 
 def _top_level_error(payload: Mapping[str, Any], code: str, endpoint: str, http_status: int | None) -> ExchangeError:
     message = str(payload.get("msg") or payload.get("error_message") or "")
-    if not code:
-        code = str(http_status or "unknown")
-        message = message or f"response without a code: {truncate(dict(payload), 200)}"
+    if not code:  # not an OKX envelope at all (a proxy's JSON error page, a wrong server)
+        detail = message or f"response without a code: {truncate(dict(payload), 200)}"
+        return ExchangeUnavailable(str(http_status or "invalid"), detail, endpoint=endpoint, http_status=http_status)
     return classify(code, message, endpoint=endpoint, http_status=http_status)
 
 
