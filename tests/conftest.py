@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ os.environ["TRADING_BOT_ENV_FILE"] = ""  # never read a developer's .env during 
 
 from trading_bot.config import Settings, get_settings, load_settings  # noqa: E402
 from trading_bot.storage import migrate  # noqa: E402
-from trading_bot.storage.db import Database, dispose_engines  # noqa: E402
+from trading_bot.storage.db import Database, dispose_engines, engine_for  # noqa: E402
 from trading_bot.storage.redis_client import redis_for  # noqa: E402
 from trading_bot.storage.streams import Keys  # noqa: E402
 from tests.kit import services  # noqa: E402
+from tests.kit.seed import StandardSeed, seed_standard  # noqa: E402
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -60,6 +62,35 @@ def db_url(pg_admin_url: str, migrated_template: str) -> Iterator[str]:
     """A fresh, migrated database for one test (plain postgresql:// URL)."""
     name = services.create_database(pg_admin_url, template=migrated_template)
     yield services.database_url(pg_admin_url, name)
+    dispose_engines()
+    services.drop_database(pg_admin_url, name)
+
+
+@dataclass(frozen=True)
+class SeededDatabase:
+    """A migrated database holding `tests/kit/seed.py`'s standard history, and what the seed knows."""
+
+    url: str  # plain postgresql:// URL (as `db_url`)
+    seed: StandardSeed
+
+
+@pytest.fixture(scope="session")
+def seeded_template(pg_admin_url: str, migrated_template: str) -> Iterator[tuple[str, StandardSeed]]:
+    """The standard seeded history, written once per session; tests get copies of it."""
+    name = services.create_database(pg_admin_url, prefix="tb_seedtpl", template=migrated_template)
+    url = services.database_url(pg_admin_url, name)
+    seeded = seed_standard(Database(engine_for(url.replace("postgresql://", "postgresql+psycopg://"))))
+    dispose_engines()
+    yield name, seeded
+    services.drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def seeded_db(pg_admin_url: str, seeded_template: tuple[str, StandardSeed]) -> Iterator[SeededDatabase]:
+    """A fresh copy of the seeded history for one test (it may write to it)."""
+    template, seeded = seeded_template
+    name = services.create_database(pg_admin_url, prefix="tb_seeded", template=template)
+    yield SeededDatabase(services.database_url(pg_admin_url, name), seeded)
     dispose_engines()
     services.drop_database(pg_admin_url, name)
 
