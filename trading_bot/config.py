@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     daily_llm_budget_usd: Decimal = Field(default=Decimal("10"), gt=0)
     perplexity_api_key: SecretStr | None = None
     perplexity_base_url: str = "https://api.perplexity.ai"
+    perplexity_model: str = "perplexity/sonar"
+    research_cache_minutes: int = Field(default=60, ge=1, le=1440)
+    screener_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    prompt_cache_ttl: Literal["5m", "1h"] = "1h"
+    llm_price_file: Path | None = None  # YAML overriding/adding model prices (USD per million tokens)
+    economic_calendar_file: Path | None = None  # CSV replacing the packaged FOMC/CPI/NFP calendar
     shadow_analysis_fraction: float = Field(default=0.05, ge=0, le=1)
     deep_reflection_every_trades: int = Field(default=20, ge=1)
     deep_reflection_every_hours: float = Field(default=6.0, gt=0)
@@ -150,6 +156,13 @@ class Settings(BaseSettings):
         if value and not re.match(r"^([01]?\d|2[0-3])-([01]?\d|2[0-3])$", value):
             raise ValueError("expected hours as START-END in UTC, e.g. 22-6")
         return value or None
+
+    @field_validator("llm_price_file", "economic_calendar_file")
+    @classmethod
+    def _check_data_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     @field_validator("flower_basic_auth")
     @classmethod

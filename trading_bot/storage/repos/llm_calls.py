@@ -1,0 +1,135 @@
+"""`llm_calls`: every LLM and research call with its request, response, tokens and USD cost.
+
+Times are the injected clock's (`created_at` is set by the caller), so a backtest's ledger follows
+market time. Replayed calls are stored too (`replayed = true`, cost 0: no money was spent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from trading_bot.storage.db import Database
+from trading_bot.storage.models import LIVE_RUN, LlmCall, Trade
+
+
+@dataclass(frozen=True)
+class LlmCallRecord:
+    purpose: str
+    provider: str
+    model: str
+    prompt_version: str
+    prompt_hash: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    created_at: datetime
+    parsed: dict[str, Any] | None = None
+    parse_error: str | None = None
+    error: str | None = None
+    stop_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    latency_ms: int = 0
+    cost_usd: Decimal = Decimal(0)
+    replayed: bool = False
+    cycle_id: str | None = None
+    run_id: str = LIVE_RUN
+
+
+def insert_call(db: Database, record: LlmCallRecord) -> int:
+    row = LlmCall(**record.__dict__)
+    with db.session() as session:
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+def find_recorded(db: Database, provider: str, model: str, prompt_hash: str) -> LlmCallRecord | None:
+    """The latest original (not replayed) call with this model and prompt hash."""
+    query = (
+        select(LlmCall)
+        .where(
+            LlmCall.provider == provider,
+            LlmCall.model == model,
+            LlmCall.prompt_hash == prompt_hash,
+            LlmCall.replayed.is_(False),
+        )
+        .order_by(LlmCall.id.desc())
+        .limit(1)
+    )
+    with db.session() as session:
+        row = session.scalars(query).first()
+        return _record(row) if row is not None else None
+
+
+def get_call(db: Database, call_id: int) -> LlmCallRecord | None:
+    with db.session() as session:
+        row = session.get(LlmCall, call_id)
+        return _record(row) if row is not None else None
+
+
+def list_calls(db: Database, start: datetime, end: datetime, run_id: str | None = None) -> list[LlmCallRecord]:
+    query = select(LlmCall).where(LlmCall.created_at >= start, LlmCall.created_at < end).order_by(LlmCall.id)
+    if run_id is not None:
+        query = query.where(LlmCall.run_id == run_id)
+    with db.session() as session:
+        return [_record(row) for row in session.scalars(query)]
+
+
+def cost_between(
+    db: Database, start: datetime, end: datetime, run_id: str = LIVE_RUN, model: str | None = None
+) -> Decimal:
+    query = select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(
+        LlmCall.run_id == run_id, LlmCall.created_at >= start, LlmCall.created_at < end
+    )
+    if model is not None:
+        query = query.where(LlmCall.model == model)
+    with db.session() as session:
+        return Decimal(session.scalar(query) or 0)
+
+
+def cost_of_cycle(db: Database, cycle_id: str) -> Decimal:
+    query = select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(LlmCall.cycle_id == cycle_id)
+    with db.session() as session:
+        return Decimal(session.scalar(query) or 0)
+
+
+def cost_per_trade(db: Database, run_id: str = LIVE_RUN) -> dict[int, Decimal]:
+    """Trade id -> cost of the calls of the cycle that opened it."""
+    query = (
+        select(Trade.id, func.coalesce(func.sum(LlmCall.cost_usd), 0))
+        .join(LlmCall, LlmCall.cycle_id == Trade.cycle_id)
+        .where(Trade.run_id == run_id)
+        .group_by(Trade.id)
+        .order_by(Trade.id)
+    )
+    with db.session() as session:
+        return {int(trade_id): Decimal(cost) for trade_id, cost in session.execute(query)}
+
+
+def _record(row: LlmCall) -> LlmCallRecord:
+    fields = LlmCallRecord.__dataclass_fields__
+    return LlmCallRecord(**{name: getattr(row, name) for name in fields})
+
+
+def recent_failures(db: Database, purpose: str, run_id: str = LIVE_RUN, limit: int = 10) -> tuple[int, int | None]:
+    """(consecutive failed calls of `purpose` counting back from the latest, id of the latest call)."""
+    query = (
+        select(LlmCall.id, LlmCall.error)
+        .where(LlmCall.purpose == purpose, LlmCall.run_id == run_id)
+        .order_by(LlmCall.id.desc())
+        .limit(limit)
+    )
+    with db.session() as session:
+        rows = session.execute(query).all()
+    streak = 0
+    for _, error in rows:
+        if error is None:
+            break
+        streak += 1
+    return streak, (int(rows[0][0]) if rows else None)
