@@ -67,7 +67,8 @@ class FakeAnthropic:
         self._counter = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-anthropic", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-anthropic",
+                                        daemon=True)
 
     @property
     def base_url(self) -> str:

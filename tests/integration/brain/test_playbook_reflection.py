@@ -1,0 +1,79 @@
+"""Playbook versions in PostgreSQL, post-trade reviews and deep reflection (Opus through the fake,
+and the offline rules), and the factory's choice of adapters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from trading_bot.brain.playbook import PlaybookStore, default_playbook
+from trading_bot.brain.ports import TradeRecap
+from trading_bot.config import ConfigError
+from trading_bot.domain.playbook import Playbook
+from tests.kit.fake_anthropic import FakeReply
+from tests.kit.snapshots import AT
+
+TRADE = TradeRecap(trade_id=1, inst_id="BTC-USDT-SWAP", side="long", strategy="trend_pullback",
+                   regime="trending_up", entry_ts=AT, entry_px=Decimal("67000"), exit_ts=AT + timedelta(hours=3),
+                   exit_px=Decimal("66400"), net_pnl=Decimal("-6.2"), r_multiple=Decimal("-1"),
+                   close_reason="stop_loss", confidence=Decimal("0.7"))
+
+
+def test_store_saves_version_1_then_versions_with_change_logs(database):
+    store = PlaybookStore(database)
+    assert store.current(AT) == default_playbook()
+    changed = default_playbook().model_copy(update={"notes": "tighter pullbacks"})
+    saved = store.save(changed, changes=["notes: tighter pullbacks"], created_by="reflection", now=AT)
+    assert saved.version == 2 and store.current(AT).notes == "tighter pullbacks"
+    history = store.history()
+    assert [(r.version, r.parent_version, r.created_by) for r in history] == [(1, None, "default"),
+                                                                              (2, 1, "reflection")]
+    assert history[1].change_log == ["notes: tighter pullbacks"] and history[1].created_at == AT
+
+
+def test_rules_reflection_collects_review_lessons_into_a_new_version(settings, make_brain, database):
+    brain = make_brain(settings.model_copy(update={"brain_mode": "rules"}))
+    store = PlaybookStore(database)
+    review = brain.reflector.review(TRADE, store.current(AT), AT)
+    assert review.model == "rules-v1" and "failed: closed by stop_loss at -1R" in review.lesson
+    proposal = brain.reflector.reflect(store.current(AT), [TRADE], [review], AT)
+    saved = store.save(proposal.playbook, proposal.changes, created_by="reflection", now=AT)
+    assert saved.version == 2 and [lesson.text for lesson in saved.lessons] == [review.lesson]
+    assert proposal.changes[0] == f"added lesson: {review.lesson}"
+
+
+def reflect_answer(lesson: str) -> dict:
+    playbook = default_playbook().model_dump(mode="json")
+    return {"changes": ["require RSI < 60 for trend pullbacks"], "regimes": playbook["regimes"],
+            "strategies": playbook["strategies"], "lessons": [{"text": lesson, "regime": "trending_up",
+                                                                "strategy": "trend_pullback"}],
+            "calibration": playbook["calibration"], "notes": "v2"}
+
+
+def test_claude_review_and_reflection(claude_settings, make_brain, fake_anthropic):
+    fake_anthropic.enqueue(
+        FakeReply.answer({"lesson": "Late pullback entries with RSI near 60 got stopped", "went_well": "",
+                          "went_wrong": "entry late", "mistake": "entry"}),
+        FakeReply.answer(reflect_answer("Wait for RSI under 55 on trend pullbacks")),
+        FakeReply.answer(reflect_answer("Use 10x leverage when the trend is strong")),
+    )
+    reflector = make_brain(claude_settings).reflector
+    review = reflector.review(TRADE, default_playbook(), AT)
+    assert (review.mistake, review.model) == ("entry", "claude-opus-4-6") and review.llm_call_id
+
+    proposal = reflector.reflect(default_playbook(), [TRADE], [review], AT)
+    assert proposal.playbook.version == 2 and proposal.changes == ["require RSI < 60 for trend pullbacks"]
+    assert proposal.playbook.lessons[0].source == f"reflection:{proposal.llm_call_id}"
+    assert isinstance(proposal.playbook, Playbook)
+    # a proposal restating a risk limit is schema-invalid: no new version
+    assert reflector.reflect(default_playbook(), [TRADE], [review], AT) is None
+
+
+def test_factory_picks_adapters_from_settings(settings, make_brain):
+    assert make_brain(settings).mode == "rules"  # auto without a key
+    assert make_brain(settings).label == "offline rules brain (rules-v1)"
+    with pytest.raises(ConfigError, match="BRAIN_MODE: claude needs ANTHROPIC_API_KEY"):
+        make_brain(settings.model_copy(update={"brain_mode": "claude"}))
+
