@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "trading_bot.cli.doctor_cmd",
     "trading_bot.cli.run_cmd",
     "trading_bot.cli.health_cmd",
+    "trading_bot.cli.brain_cmd",
 )
 
 for _module in COMMAND_MODULES:

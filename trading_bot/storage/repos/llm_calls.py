@@ -133,3 +133,32 @@ def recent_failures(db: Database, purpose: str, run_id: str = LIVE_RUN, limit: i
             break
         streak += 1
     return streak, (int(rows[0][0]) if rows else None)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    model: str
+    purpose: str
+    calls: int
+    failed: int
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    cost_usd: Decimal
+
+
+def cost_breakdown(db: Database, start: datetime, end: datetime, run_id: str = LIVE_RUN) -> list[CostLine]:
+    """Per model and purpose in [start, end): calls, failures, tokens and cost, most expensive first."""
+    cost = func.coalesce(func.sum(LlmCall.cost_usd), 0)
+    query = (
+        select(LlmCall.model, LlmCall.purpose, func.count(), func.count().filter(LlmCall.error.is_not(None)),
+               func.sum(LlmCall.input_tokens), func.sum(LlmCall.output_tokens),
+               func.sum(LlmCall.cache_write_tokens), func.sum(LlmCall.cache_read_tokens), cost)
+        .where(LlmCall.run_id == run_id, LlmCall.created_at >= start, LlmCall.created_at < end)
+        .group_by(LlmCall.model, LlmCall.purpose)
+        .order_by(cost.desc())
+    )
+    with db.session() as session:
+        return [CostLine(m, p, int(n), int(f), int(i or 0), int(o or 0), int(w or 0), int(r or 0), Decimal(c))
+                for m, p, n, f, i, o, w, r, c in session.execute(query)]
