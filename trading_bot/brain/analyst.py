@@ -2,8 +2,7 @@
 
 Safe by construction: a timeout, an API error, a refusal, a truncated (`max_tokens`), malformed or
 schema-invalid answer, a replay miss or an exhausted daily budget all become HOLD with the reason
-(and the `llm_calls` id holding the raw response); three unusable answers in a row raise a WARN
-alert. The risk gate still checks every non-HOLD decision.
+(the raw response stays in `llm_calls`); three unusable answers in a row raise a WARN alert. The risk gate still checks every non-HOLD decision.
 """
 
 from __future__ import annotations
@@ -70,4 +69,5 @@ class ClaudeAnalyst:
 
 def _hold_reason(outcome: LlmOutcome) -> str:
     prefix = "REPLAY MISS" if outcome.failure == "replay_miss" else f"analysis unusable ({outcome.failure})"
-    return f"{prefix}: {outcome.detail[:300]} [llm_call {outcome.call_id}]"
+    # No call id here: a replay must reproduce the decision exactly (llm_calls links it by cycle_id).
+    return f"{prefix}: {outcome.detail[:300]}"
