@@ -64,7 +64,12 @@ class Instrument(Frozen):
         """Contracts whose notional (contracts × ctVal × price) is at most `notional_usdt`."""
         if price <= 0:
             raise ValueError("price must be positive")
-        return self.round_size(notional_usdt / (self.ct_val * price))
+        contracts = self.round_size(notional_usdt / (self.ct_val * price))
+        # The division is rounded to the context's precision and may land on a lot boundary from
+        # below: step back one lot so the promise "at most notional_usdt" holds exactly.
+        while contracts > 0 and self.notional(contracts, price) > notional_usdt:
+            contracts -= self.lot_sz
+        return contracts
 
     def notional(self, contracts: Decimal, price: Decimal) -> Decimal:
         return contracts * self.ct_val * price
