@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 INSTRUMENT_PATTERN = re.compile(r"^[A-Z0-9]{2,15}-USDT-SWAP$")
 ALNUM_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+# Optional risk settings → (RiskLimits field they tighten, conversion). Read by risk/limits.py too.
+RISK_SETTINGS: dict[str, tuple[str, Any]] = {
+    "risk_max_trade_pct": ("max_trade_notional_pct", Decimal),
+    "risk_max_exposure_pct": ("max_total_exposure_pct", Decimal),
+    "risk_max_leverage": ("max_leverage", Decimal),
+    "risk_max_open_positions": ("max_open_positions", int),
+    "risk_max_daily_loss_pct": ("max_daily_loss_pct", Decimal),
+    "risk_max_drawdown_pct": ("max_drawdown_pct", Decimal),
+    "risk_max_stop_distance_pct": ("max_stop_distance_pct", Decimal),
+    "risk_min_reward_risk": ("min_reward_risk", Decimal),
+    "risk_cooldown_minutes": ("cooldown", lambda minutes: timedelta(minutes=minutes)),
+}
 
 
 class ConfigError(Exception):
@@ -108,6 +123,17 @@ class Settings(BaseSettings):
     telegram_admin_ids: Annotated[list[int], NoDecode] = []
     silent_hours_utc: str | None = None
 
+    # --- risk: optional, may only TIGHTEN the hard limits of risk/limits.py (unset = hard limit) --
+    risk_max_trade_pct: Decimal | None = None  # % of equity per order (hard: 5)
+    risk_max_exposure_pct: Decimal | None = None  # % of equity over all positions (hard: 15)
+    risk_max_leverage: Decimal | None = None  # × (hard: 3)
+    risk_max_open_positions: int | None = None  # (hard: 3)
+    risk_max_daily_loss_pct: Decimal | None = None  # % of equity at 00:00 UTC (hard: 3)
+    risk_max_drawdown_pct: Decimal | None = None  # % below peak equity (hard: 10)
+    risk_max_stop_distance_pct: Decimal | None = None  # % of entry (hard: 3)
+    risk_min_reward_risk: Decimal | None = None  # take-profit distance / stop distance (hard: 1.5)
+    risk_cooldown_minutes: int | None = None  # after the losing streak (hard: 30)
+
     # --- Flower (reads FLOWER_PORT and FLOWER_BASIC_AUTH itself too; never runs without auth) --
     flower_port: int = Field(default=5555, ge=1024, le=65535)
     flower_basic_auth: SecretStr | None = None  # user:password
@@ -182,6 +208,25 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError("expected an ISO-8601 time such as 2026-01-05T00:00:00Z") from exc
         return value or None
+
+    @field_validator(*RISK_SETTINGS, mode="after")
+    @classmethod
+    def _only_stricter(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        from trading_bot.risk.limits import HARD_LIMITS, LooserLimitError
+
+        limit, convert = RISK_SETTINGS[info.field_name]
+        if (isinstance(value, Decimal) and not value.is_finite()) or value <= 0:
+            raise ValueError("expected a positive number")
+        try:
+            HARD_LIMITS.stricter(**{limit: convert(value)})
+        except LooserLimitError:
+            hard = getattr(HARD_LIMITS, limit)
+            shown = f"{int(hard.total_seconds() // 60)}" if isinstance(hard, timedelta) else str(hard)
+            bound = "at least" if limit.startswith("min_") or limit == "cooldown" else "at most"
+            raise ValueError(f"may only tighten the hard limit: expected {bound} {shown}") from None
+        return value
 
     @model_validator(mode="after")
     def _okx_keys_all_or_none(self) -> Settings:

@@ -17,6 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trading_bot.config import Settings
 
 MAX_DAILY_LOSS_PCT = Decimal("3")  # % of equity at 00:00 UTC; a loss of 3 % or more halts
 MAX_DRAWDOWN_PCT = Decimal("10")  # % below peak equity; 10 % or more is an EMERGENCY HALT
@@ -101,3 +105,15 @@ def _is_at_least_as_strict(value: object, hard: object, direction: str) -> bool:
 
 
 HARD_LIMITS = RiskLimits()
+
+
+def limits_from_settings(settings: Settings) -> RiskLimits:
+    """The hard limits tightened by the optional RISK_* settings (validated in config.py)."""
+    from trading_bot.config import RISK_SETTINGS
+
+    overrides = {}
+    for setting, (limit, convert) in RISK_SETTINGS.items():
+        value = getattr(settings, setting)
+        if value is not None:
+            overrides[limit] = convert(value)
+    return HARD_LIMITS.stricter(**overrides)

@@ -60,3 +60,36 @@ def test_every_limit_can_be_tightened_and_stays_tightened(name):
 def test_non_finite_or_mistyped_limits_are_refused(value):
     with pytest.raises(LooserLimitError):
         RiskLimits(max_leverage=value)  # type: ignore[arg-type]
+
+
+def test_settings_may_tighten_limits():
+    from trading_bot.config import load_settings
+    from trading_bot.risk.limits import limits_from_settings
+
+    settings = load_settings(risk_max_leverage="2", risk_cooldown_minutes="45", risk_max_open_positions="1")
+    tightened = limits_from_settings(settings)
+    assert (tightened.max_leverage, tightened.cooldown, tightened.max_open_positions) == (
+        D(2), timedelta(minutes=45), 1)
+    assert limits_from_settings(load_settings()) == HARD_LIMITS
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("RISK_MAX_LEVERAGE", "5", "RISK_MAX_LEVERAGE: may only tighten the hard limit: expected at most 3"),
+    ("RISK_MAX_TRADE_PCT", "5.01", "RISK_MAX_TRADE_PCT: may only tighten the hard limit: expected at most 5"),
+    ("RISK_MAX_EXPOSURE_PCT", "16", "expected at most 15"),
+    ("RISK_MAX_OPEN_POSITIONS", "4", "expected at most 3"),
+    ("RISK_MAX_DAILY_LOSS_PCT", "3.5", "expected at most 3"),
+    ("RISK_MAX_DRAWDOWN_PCT", "20", "expected at most 10"),
+    ("RISK_MAX_STOP_DISTANCE_PCT", "4", "expected at most 3"),
+    ("RISK_MIN_REWARD_RISK", "1.2", "expected at least 1.5"),
+    ("RISK_COOLDOWN_MINUTES", "29", "expected at least 30"),
+    ("RISK_MAX_LEVERAGE", "0", "expected a positive number"),
+    ("RISK_MAX_OPEN_POSITIONS", "-1", "expected a positive number"),
+    ("RISK_MAX_TRADE_PCT", "NaN", "finite number"),
+])
+def test_settings_can_never_loosen_a_limit(monkeypatch, variable, value, message):
+    from trading_bot.config import ConfigError, load_settings
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
