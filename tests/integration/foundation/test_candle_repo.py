@@ -29,3 +29,8 @@ def test_upsert_is_idempotent_and_closed_bars_win(database: Database) -> None:
     assert latest_ts(database, "BTC-USDT-SWAP", "15m") == T0 + timedelta(minutes=30)
     last_two = fetch_candles(database, "BTC-USDT-SWAP", "15m", limit=2)
     assert [b.ts for b in last_two] == [T0 + timedelta(minutes=15), T0 + timedelta(minutes=30)]
+
+
+def test_upsert_reports_rows_written(database: Database) -> None:
+    assert upsert_candles(database, [_bar(0, "1.0"), _bar(1, "2.0")]) == 2
+    assert upsert_candles(database, [_bar(0, "1.0", confirmed=False)]) == 0  # a closed bar is kept

@@ -67,8 +67,8 @@ def _flush(session, batch: list[dict]) -> int:  # noqa: ANN001
         },
         where=(CandleRow.confirmed.is_(False)) | excluded.confirmed.is_(True),
     )
-    result = session.execute(stmt)
-    return int(result.rowcount or 0)
+    # rowcount is not reliable for multi-row upserts here; count the rows actually written instead.
+    return len(session.execute(stmt.returning(CandleRow.ts)).all())
 
 
 def _to_domain(row: CandleRow) -> Candle:
