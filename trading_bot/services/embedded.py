@@ -49,6 +49,14 @@ def _listening_pids(port: int) -> set[int]:
     return pids
 
 
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie (an unreaped corpse counts as gone)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _wait(predicate, timeout: float, interval: float = 0.1) -> bool:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,7 +123,7 @@ class EmbeddedPostgres:
             pid = int(pid_file.read_text().splitlines()[0])
         except (OSError, ValueError, IndexError):
             return None
-        return pid if psutil.pid_exists(pid) else None
+        return pid if alive(pid) else None
 
     def _postmaster_port(self) -> int | None:
         try:
@@ -220,7 +228,7 @@ class EmbeddedRedis:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        if not psutil.pid_exists(pid):
+        if not alive(pid):
             return None
         try:
             name = psutil.Process(pid).name()
@@ -266,7 +274,7 @@ class EmbeddedRedis:
         if pid is None:
             return False
         os.kill(pid, signal.SIGTERM)  # redis writes its AOF and exits on SIGTERM
-        stopped = _wait(lambda: not psutil.pid_exists(pid), timeout)
+        stopped = _wait(lambda: not alive(pid), timeout)
         if stopped:
             self.pid_file.unlink(missing_ok=True)
         return stopped

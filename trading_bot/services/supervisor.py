@@ -124,6 +124,7 @@ class Supervisor:
     def stop(self) -> None:
         """SIGTERM every process group, wait up to the grace period, then SIGKILL the rest."""
         self._stop.set()
+        began = time.monotonic()
         for item in self._running.values():
             _signal_group(item.process, signal.SIGTERM)
         deadline = time.monotonic() + self._grace
@@ -139,7 +140,7 @@ class Supervisor:
                 item.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
-        self.say("run", "all roles stopped")
+        self.say("run", f"all roles stopped in {time.monotonic() - began:.1f}s")
 
     def pids(self) -> dict[str, int]:
         return {name: item.process.pid for name, item in self._running.items()}
