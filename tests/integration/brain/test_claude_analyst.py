@@ -3,6 +3,7 @@ outcome ends as specified, and llm_calls holds the right tokens and a cost equal
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -48,6 +49,8 @@ def test_valid_decision_is_returned_and_priced_exactly(claude_settings, make_bra
     assert row.prompt_version == "analysis-v1" and len(row.prompt_hash) == 64
     assert row.parsed["action"] == "OPEN_LONG" and row.error is None and row.stop_reason == "end_turn"
     assert row.response["content"][0]["text"]  # the raw answer is kept
+    stored = json.dumps([row.request, row.response, row.parsed])
+    assert fake_anthropic.api_key not in stored  # the key travels in a header, never into the ledger
 
     seen = fake_anthropic.requests[0]
     assert seen.headers["authorization"] == f"Bearer {fake_anthropic.api_key}"
