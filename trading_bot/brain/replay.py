@@ -4,9 +4,22 @@ so), never a silent call to the API."""
 
 from __future__ import annotations
 
-from trading_bot.brain.llm import GatewayReply, LlmRequest
+from typing import Any, Protocol
+
+from trading_bot.brain.llm import GatewayReply
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.llm_calls import find_recorded
+
+
+class Replayable(Protocol):
+    """What a replay needs of a request (LlmRequest and research's AgentRequest both qualify)."""
+
+    purpose: str
+    model: str
+
+    def prompt_hash(self) -> str: ...
+
+    def body(self) -> dict[str, Any]: ...
 
 
 class ReplayGateway:
@@ -16,7 +29,7 @@ class ReplayGateway:
         self._db = db
         self._recorded_provider = recorded_provider
 
-    def send(self, request: LlmRequest) -> GatewayReply:
+    def send(self, request: Replayable) -> GatewayReply:
         recorded = find_recorded(self._db, self._recorded_provider, request.model, request.prompt_hash())
         if recorded is None:
             return GatewayReply(
