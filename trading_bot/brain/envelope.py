@@ -1,7 +1,7 @@
 """The risk limits as the brain needs to know them: stated in the analyst's prompt and respected by
 the offline rules brain so its orders pass the gate. The gate (risk/gate.py) enforces the limits
-whatever the brain says; this is only the brain's copy of their values, taken from risk/limits.py
-when that module is present."""
+whatever the brain says; this is only a view of the limits in force (`risk/limits.py`), which the
+pipeline passes in with `RiskEnvelope.from_limits(limits_from_settings(settings))`."""
 
 from __future__ import annotations
 
@@ -9,19 +9,32 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from trading_bot.risk import limits as hard
+from trading_bot.risk.limits import RiskLimits
+
 
 class RiskEnvelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_trade_pct: Decimal = Decimal(5)  # single-trade notional, % of equity
-    max_exposure_pct: Decimal = Decimal(15)  # open notional + new order, % of equity
-    max_positions: int = 3
-    max_leverage: Decimal = Decimal(3)
-    max_stop_pct: Decimal = Decimal(3)  # stop-loss distance from entry, % of entry
-    min_reward_risk: Decimal = Decimal("1.5")  # take-profit distance / stop-loss distance
-    max_entry_deviation_pct: Decimal = Decimal(1)  # entry price vs mark price
-    daily_loss_pct: Decimal = Decimal(3)
-    max_drawdown_pct: Decimal = Decimal(10)
+    max_trade_pct: Decimal = hard.MAX_TRADE_NOTIONAL_PCT  # single-trade notional, % of equity
+    max_exposure_pct: Decimal = hard.MAX_TOTAL_EXPOSURE_PCT  # open notional + new order, % of equity
+    max_positions: int = hard.MAX_OPEN_POSITIONS
+    max_leverage: Decimal = hard.MAX_LEVERAGE
+    max_stop_pct: Decimal = hard.MAX_STOP_DISTANCE_PCT  # stop-loss distance from entry, % of entry
+    min_reward_risk: Decimal = hard.MIN_REWARD_RISK  # take-profit distance / stop-loss distance
+    max_entry_deviation_pct: Decimal = hard.MAX_ENTRY_DEVIATION_PCT  # entry price vs mark price
+    daily_loss_pct: Decimal = hard.MAX_DAILY_LOSS_PCT
+    max_drawdown_pct: Decimal = hard.MAX_DRAWDOWN_PCT
+
+    @classmethod
+    def from_limits(cls, limits: RiskLimits) -> RiskEnvelope:
+        return cls(
+            max_trade_pct=limits.max_trade_notional_pct, max_exposure_pct=limits.max_total_exposure_pct,
+            max_positions=limits.max_open_positions, max_leverage=limits.max_leverage,
+            max_stop_pct=limits.max_stop_distance_pct, min_reward_risk=limits.min_reward_risk,
+            max_entry_deviation_pct=limits.max_entry_deviation_pct, daily_loss_pct=limits.max_daily_loss_pct,
+            max_drawdown_pct=limits.max_drawdown_pct,
+        )
 
     def lines(self) -> list[str]:
         return [

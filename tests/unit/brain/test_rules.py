@@ -78,3 +78,15 @@ def test_screen_judge_passes_exactly_when_there_is_a_setup():
     assert judge.judge(context(snapshot(label="trending_up"))).signal is True
     quiet = judge.judge(context(snapshot(label="volatile")))
     assert quiet.signal is False and "stands aside" in quiet.reason
+
+
+def test_envelope_follows_the_limits_in_force_and_the_rules_brain_respects_stricter_ones():
+    from trading_bot.risk.limits import HARD_LIMITS
+
+    assert RiskEnvelope() == RiskEnvelope.from_limits(HARD_LIMITS)
+    strict = RiskEnvelope.from_limits(HARD_LIMITS.stricter(max_stop_distance_pct=Decimal("0.8"),
+                                                           max_trade_notional_pct=Decimal("2")))
+    held = RulesAnalyst().analyze(context(snapshot(label="trending_up"), limits=strict))
+    assert held.action is Action.HOLD and "ATR stop wider" in held.reasoning  # 600/67000 = 0.9 % > 0.72 %
+    entry = RulesAnalyst().analyze(context(snapshot(label="trending_up", atr=300.0), limits=strict))
+    assert entry.action is Action.OPEN_LONG and entry.size_pct <= 2
