@@ -184,8 +184,9 @@ class EmbeddedPostgres:
             capture_output=True, text=True, start_new_session=True, **self._run_as(),
         )
         if result.returncode != 0:
-            tail = self.log.read_text()[-800:] if self.log.exists() else result.stderr
-            raise EmbeddedServiceError(f"embedded PostgreSQL did not start: {tail.strip().splitlines()[-1:]}")
+            log_tail = self.log.read_text().strip().splitlines()[-2:] if self.log.exists() else []
+            reason = (result.stderr or result.stdout).strip().splitlines()[-1:] + log_tail
+            raise EmbeddedServiceError(f"embedded PostgreSQL did not start: {' | '.join(reason)}")
 
     def _ensure_database(self) -> None:
         import psycopg
@@ -202,7 +203,7 @@ class EmbeddedPostgres:
             [str(self.bin_dir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", str(int(timeout)), "stop"],
             capture_output=True, text=True, **self._run_as(),
         )
-        return _wait(lambda: self._postmaster_pid() is None, timeout)
+        return _wait(lambda: self._postmaster_pid() is None and not port_open(self.port), timeout)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The embedded PostgreSQL and Redis start, keep their data across restarts, refuse held ports."""
 
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -11,8 +13,17 @@ from tests.kit.services import free_port
 from trading_bot.services.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServiceError
 
 
+@pytest.fixture
+def pg_dir() -> Iterator[Path]:
+    """Outside pytest's own temp root: pytest resets that to 0700, which the (non-root) postgres
+    OS user could then no longer traverse."""
+    with tempfile.TemporaryDirectory(prefix="tb-embedded-") as tmp:
+        yield Path(tmp)
+
+
 @pytest.mark.slow
-def test_postgres_survives_restart_and_refuses_held_port(tmp_path: Path) -> None:
+def test_postgres_survives_restart_and_refuses_held_port(pg_dir: Path) -> None:
+    tmp_path = pg_dir
     server = EmbeddedPostgres(tmp_path, free_port())
     try:
         assert server.start() is True

@@ -1,6 +1,8 @@
 """`trading-bot run` on embedded defaults: services, migrations, roles; SIGINT stops it all."""
 
+import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +29,9 @@ def _descendants_and_servers(var_dir: Path, root_pid: int) -> list[psutil.Proces
 
 @pytest.mark.slow
 def test_run_starts_everything_and_sigint_stops_it_within_10s(tmp_path: Path) -> None:
-    var_dir = (tmp_path / "var").resolve()
+    # VAR_DIR outside pytest's temp root (pytest resets it to 0700; the postgres OS user must traverse it)
+    var_parent = Path(tempfile.mkdtemp(prefix="tb-run-"))
+    var_dir = var_parent / "var"
     env = clean_env(VAR_DIR=str(var_dir), EMBEDDED_PG_PORT=str(free_port()),
                     EMBEDDED_REDIS_PORT=str(free_port()), FLOWER_PORT=str(free_port()))
     run = Proc(python_module("trading_bot", "run"), env, cwd=tmp_path, name="run")
@@ -58,3 +62,4 @@ def test_run_starts_everything_and_sigint_stops_it_within_10s(tmp_path: Path) ->
         assert "stopped embedded postgres" in run.output
     finally:
         run.stop()
+        shutil.rmtree(var_parent, ignore_errors=True)
