@@ -37,6 +37,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import null
+
 from tests.kit.seed_market import INSTRUMENT, Bar, candles, price_path
 from tests.kit.seed_records import MINUTE, OPUS, Timeline, llm_call, money
 from tests.kit.seed_writer import Rows, write_rows
@@ -133,8 +135,8 @@ class _Seeder:
         timeline.stage("COLLECTING", self.rng.randint(40, 220))
         cycle = DecisionCycle(id=cycle_id, run_id=self.run_id, instrument=INSTRUMENT, trigger=self.trigger,
                               scheduled_for=bar.close_ts, started_at=at, stage="DONE", shadow=False,
-                              snapshot={"price": str(bar.close), "regime": bar.regime}, decision=None, action=None,
-                              verdict=None, approved=None, cl_ord_id=None, error=None)
+                              snapshot={"price": str(bar.close), "regime": bar.regime}, decision=null(), action=None,
+                              verdict=null(), approved=None, cl_ord_id=None, error=None)
         self.rows.cycles.append(cycle)
         self.counts["cycles"] += 1
         self.final = bar.index == len(self.path) - 1 and not self.open  # ends with a position open

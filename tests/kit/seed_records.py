@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy import null
+
 from trading_bot.storage.models import LlmCall
 
 HAIKU = "claude-haiku-4-5-20251001"
@@ -52,8 +54,8 @@ def llm_call(rng: random.Random, run_id: str, cycle_id: str | None, purpose: str
         run_id=run_id, cycle_id=cycle_id, purpose=purpose, provider=provider, model=model,
         prompt_version=version, prompt_hash=hashlib.sha256(prompt.encode()).hexdigest(),
         request={"model": model, "prompt": prompt},
-        response=None if error else {"stop_reason": "end_turn", "text": str(parsed)[:200]},
-        parsed=None if error else parsed, error=error, stop_reason=None if error else "end_turn",
+        response=null() if error else {"stop_reason": "end_turn", "text": str(parsed)[:200]},
+        parsed=null() if error else parsed, error=error, stop_reason=None if error else "end_turn",
         parse_error=None, input_tokens=input_tokens, output_tokens=0 if error else output_tokens,
         cache_write_tokens=0, cache_read_tokens=cache_read, replayed=False,
         latency_ms=rng.randint(*latency), cost_usd=_cost(model, input_tokens, 0 if error else output_tokens, cache_read),

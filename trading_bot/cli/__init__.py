@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "trading_bot.cli.run_cmd",
     "trading_bot.cli.health_cmd",
     "trading_bot.cli.brain_cmd",
+    "trading_bot.cli.report_cmd",
 )
 
 for _module in COMMAND_MODULES:

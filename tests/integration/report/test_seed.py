@@ -40,6 +40,9 @@ def test_database_holds_what_the_seed_reports(seeded_db: SeededDatabase) -> None
     assert _one(url, "SELECT count(*) FROM playbook_versions")[0] == live.playbook_versions >= 10
     assert _one(url, "SELECT count(*) FROM account_snapshots WHERE run_id = %s", LIVE_RUN)[0] == len(live.equity)
     assert _one(url, "SELECT count(*) FROM bot_state_events WHERE run_id = %s", LIVE_RUN)[0] == live.state_events
+    json_nulls = _one(url, "SELECT count(*) FROM decision_cycles WHERE decision = 'null'::jsonb "
+                           "OR verdict = 'null'::jsonb")[0]
+    assert json_nulls == 0  # "no decision" is SQL NULL, not a JSON null
     timeframes = dict(_all(url, "SELECT timeframe, count(*) FROM candles GROUP BY timeframe"))
     assert timeframes == {"15m": 35 * 96, "1H": 35 * 24, "4H": 35 * 6}
 
