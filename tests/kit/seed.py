@@ -40,11 +40,14 @@ from typing import Any
 from sqlalchemy import null
 
 from tests.kit.seed_market import INSTRUMENT, Bar, candles, price_path
+from tests.kit.seed_playbook import first_version, next_version
 from tests.kit.seed_records import MINUTE, OPUS, Timeline, llm_call, money
 from tests.kit.seed_writer import Rows, write_rows
 from tests.kit.seed_trading import SimTrade, decide, find_exit, journal_rows, open_trade, trade_row
 from trading_bot.backtest.inputs import ClosedTrade, EquityPoint
 from trading_bot.domain.decision import Action, Decision
+from trading_bot.domain.playbook import Playbook
+from trading_bot.pipeline.ids import cl_ord_id_for, cycle_id_for
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import (
     LIVE_RUN,
@@ -81,6 +84,7 @@ class SeedSummary:
     prices: list[tuple[datetime, Decimal]]  # (bar close time, close) of every 15m bar
     cycles: int
     screened_in: int
+    bypassed: int  # screens skipped by a bypass rule (counted as screened in)
     analysed: int  # live analyses (shadow ones excluded)
     approved: int
     filled: int
@@ -113,12 +117,13 @@ class _Seeder:
         self.loss_streak, self.cooldown_until = 0, start
         self.halt = (start + (self.path[-1].close_ts - start) * 0.45, timedelta(hours=2))
         self.playbook_version = 0
+        self.playbook: Playbook | None = None
         self.final = False
 
     # --- the cycle ------------------------------------------------------------------------
     def simulate(self) -> None:
         self._state_event(self.path[0].ts, None, "RUNNING", "system", "bot started")
-        self._new_playbook(self.path[0].ts, "default", [])
+        self._new_playbook(self.path[0].ts, "default", *first_version())
         halt_at, halt_for = self.halt
         self._state_event(halt_at, "RUNNING", "HALTED", TELEGRAM_ADMIN, "manual halt: exchange maintenance")
         self._state_event(halt_at + halt_for, "HALTED", "RUNNING", TELEGRAM_ADMIN, "resumed by admin")
@@ -130,7 +135,7 @@ class _Seeder:
         at = bar.close_ts + CYCLE_OFFSET
         self._settle(at)
         first_call = len(self.rows.calls)
-        cycle_id = f"{self.run_id}:{INSTRUMENT}:{at:%Y%m%dT%H%M}"
+        cycle_id = cycle_id_for(INSTRUMENT, bar.close_ts, self.run_id, self.trigger)
         timeline = Timeline(at)
         timeline.stage("COLLECTING", self.rng.randint(40, 220))
         cycle = DecisionCycle(id=cycle_id, run_id=self.run_id, instrument=INSTRUMENT, trigger=self.trigger,
@@ -162,6 +167,7 @@ class _Seeder:
         self._link(log, "llm_call_id", call)
         self.rows.after_calls.append(log)
         self.counts["screened_in"] += signal
+        self.counts["bypassed"] += bypass is not None
         return log
 
     def _maybe_shadow(self, bar: Bar, cycle: DecisionCycle, log: ScreenerLog, timeline: Timeline) -> None:
@@ -186,7 +192,7 @@ class _Seeder:
             call = self._call(cycle.id, "analyze", timeline.now, {}, error="APITimeoutError: request timed out")
             timeline.stage("ANALYZING", call.latency_ms, "error")
             decision = Decision.hold(INSTRUMENT, "analysis failed: timeout", model=OPUS, cycle_id=cycle.id)
-            cycle.error, cycle.outcome = call.error, "error"
+            cycle.error, cycle.outcome, cycle.stage = call.error, "error", "FAILED"
         else:
             decision = self._decision(bar, cycle, timeline)
             cycle.outcome = "hold"
@@ -225,11 +231,11 @@ class _Seeder:
         self.counts["approved"] += 1
         timeline.stage("EXECUTING", self.rng.randint(120, 450))
         timeline.stage("CONFIRMING", self.rng.randint(200, 1500), "filled")
-        cl_ord_id = f"tb{self.tag}{len(self.rows.cycles):06d}"
+        cl_ord_id = cl_ord_id_for(cycle.id)
         trade = open_trade(decision, bar, timeline.now, self.initial + self.realised, cycle.id, cl_ord_id)
         timeline.stage("JOURNALING", self.rng.randint(8, 40))
         if trade is None:
-            cycle.outcome = "error"
+            cycle.outcome, cycle.stage = "error", "FAILED"
             cycle.error = "size rounds to zero contracts"
             return
         cycle.cl_ord_id, cycle.outcome = cl_ord_id, "filled"
@@ -285,11 +291,14 @@ class _Seeder:
     def _deep_reflection(self, at: datetime) -> None:
         recent = self.closed[-20:]
         wins = sum(t.net_pnl > 0 for t in recent)
-        lessons = [f"last 20 trades: {wins} wins", f"tighten stops in {recent[-1].regime}"]
+        last = recent[-1]
+        lessons = [f"last 20 trades: {wins} wins",
+                   f"{last.decision.strategy} in {last.regime}: wait for a closed bar beyond the level"]
         before = self.playbook_version if self.with_playbook else None
-        if self.with_playbook:
-            changes = [{"field": "lessons", "change": "added", "value": lessons[-1], "reason": lessons[0]}]
-            self._new_playbook(at + MINUTE, "reflection", changes)
+        if self.with_playbook and self.playbook is not None:
+            notes = f"After {len(self.closed)} trades: {lessons[0]}."
+            self._new_playbook(at + MINUTE, "reflection", *next_version(
+                self.playbook, lessons[1], last.regime, last.decision.strategy, notes, at + MINUTE))
         after = self.playbook_version if self.with_playbook else None
         log = self._reflection("deep", "reflect", at, lessons, None)
         log.playbook_version_before, log.playbook_version_after = before, after
@@ -304,16 +313,14 @@ class _Seeder:
         self.rows.reflections.append((log, trade))
         return log
 
-    def _new_playbook(self, at: datetime, created_by: str, changes: list[dict[str, Any]]) -> None:
+    def _new_playbook(self, at: datetime, created_by: str, playbook: Playbook, changes: list[str]) -> None:
         if not self.with_playbook:
             return
         parent = self.playbook_version or None
-        self.playbook_version += 1
-        content = {"version": self.playbook_version, "regime_rules": {"volatile": "stand aside"},
-                   "lessons": [c["value"] for c in changes]}
-        self.rows.playbooks.append(PlaybookVersion(version=self.playbook_version, parent_version=parent,
-                                                   content=content, change_log=changes, created_by=created_by,
-                                                   created_at=at))
+        self.playbook, self.playbook_version = playbook, playbook.version
+        self.rows.playbooks.append(PlaybookVersion(version=playbook.version, parent_version=parent,
+                                                   content=playbook.model_dump(mode="json"), change_log=changes,
+                                                   created_by=created_by, created_at=at))
 
     def _state_event(self, at: datetime, before: str | None, after: str, actor: str, reason: str,
                      until: datetime | None = None) -> None:
@@ -380,6 +387,7 @@ def _summary(seeder: _Seeder, equity: list[EquityPoint]) -> SeedSummary:
         initial_equity=seeder.initial, closed_trades=[t.closed() for t in seeder.closed],
         open_trades=len(seeder.open), equity=equity, prices=[(b.close_ts, b.close) for b in seeder.path],
         cycles=seeder.counts["cycles"], screened_in=seeder.counts["screened_in"],
+        bypassed=seeder.counts["bypassed"],
         analysed=seeder.counts["analysed"], approved=seeder.counts["approved"], filled=seeder.counts["filled"],
         shadow_analysed=seeder.counts["shadow_analysed"], shadow_missed=seeder.counts["shadow_missed"],
         rejections_by_rule=dict(seeder.rejections), llm_calls=len(seeder.rows.calls),

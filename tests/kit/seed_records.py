@@ -66,8 +66,9 @@ def llm_call(rng: random.Random, run_id: str, cycle_id: str | None, purpose: str
 class Timeline:
     """The `decision_cycles.timeline` of one cycle, built stage by stage.
 
-    Entry format (what Grafana's System health dashboard reads):
-    `{"stage": "SCREENING", "started_at": ISO-8601, "finished_at": ISO-8601, "ms": int, "outcome": str}`.
+    Entries have the format `storage/repos/cycles.record_stage` writes (Grafana's System health
+    dashboard reads `stage`, `started_at` and `ms`):
+    `{"stage": "SCREENING", "started_at": ISO-8601, "ended_at": ISO-8601, "ms": float, "outcome": str}`.
     """
 
     def __init__(self, start: datetime) -> None:
@@ -76,10 +77,10 @@ class Timeline:
 
     def stage(self, name: str, ms: int, outcome: str = "ok") -> None:
         finished = self.now + timedelta(milliseconds=ms)
-        self.entries.append({"stage": name, "started_at": self.now.isoformat(), "finished_at": finished.isoformat(),
-                             "ms": ms, "outcome": outcome})
+        self.entries.append({"stage": name, "started_at": self.now.isoformat(), "ended_at": finished.isoformat(),
+                             "ms": float(ms), "outcome": outcome})
         self.now = finished
 
     @property
     def total_ms(self) -> int:
-        return sum(int(e["ms"]) for e in self.entries)
+        return int(sum(e["ms"] for e in self.entries))

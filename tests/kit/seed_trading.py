@@ -21,8 +21,9 @@ LOT = Decimal("0.01")
 TAKER_FEE = Decimal("0.0005")
 MAX_HOLD_BARS = 16
 FUNDING_HOURS = (0, 8, 16)
-STRATEGY_BY_REGIME = {"trending_up": "trend_following", "trending_down": "trend_following",
-                      "ranging": "mean_reversion", "volatile": "breakout"}
+# the default playbook's strategies; "breakout" in volatile markets is one the analyst made up
+STRATEGY_BY_REGIME = {"trending_up": "trend_pullback", "trending_down": "trend_pullback",
+                      "ranging": "range_reversion", "volatile": "breakout"}
 # regime → weights of (OPEN_LONG, OPEN_SHORT, HOLD)
 ACTION_WEIGHTS = {"trending_up": (65, 5, 30), "trending_down": (5, 65, 30), "ranging": (35, 35, 30),
                   "volatile": (20, 20, 60)}

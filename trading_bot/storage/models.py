@@ -103,8 +103,8 @@ class DecisionCycle(Base):
     finished_at: Mapped[datetime | None]
     stage: Mapped[str] = mapped_column(String(16))  # current/last stage (COLLECTING … REFLECTING, DONE)
     outcome: Mapped[str | None] = mapped_column(String(32))
-    # One entry per stage run, in order; Grafana's System health dashboard reads it:
-    # {"stage": "SCREENING", "started_at": ISO-8601, "finished_at": ISO-8601, "ms": int, "outcome": str}
+    # One entry per stage run, in order (repos/cycles.record_stage); Grafana's System health dashboard
+    # reads it: {"stage": "SCREENING", "started_at": ISO-8601, "ended_at": ISO-8601, "ms": 12.5, "outcome": …}
     timeline: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     snapshot: Mapped[dict[str, Any] | None]
     screener_signal: Mapped[bool | None]

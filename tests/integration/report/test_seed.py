@@ -10,6 +10,7 @@ import psycopg
 
 from tests.conftest import SeededDatabase
 from tests.kit.seed import BACKTEST_RUN, SEED_START, _Seeder, _summary
+from trading_bot.domain.playbook import Playbook
 from trading_bot.storage.models import LIVE_RUN
 
 
@@ -79,7 +80,7 @@ def test_cycle_timelines_are_ordered_stage_records(seeded_db: SeededDatabase) ->
     for outcome, timeline, started, finished, latency in rows:
         assert timeline[0]["stage"] == "COLLECTING" and timeline[1]["stage"] == "SCREENING"
         assert datetime.fromisoformat(timeline[0]["started_at"]) == started
-        assert datetime.fromisoformat(timeline[-1]["finished_at"]) == finished
+        assert datetime.fromisoformat(timeline[-1]["ended_at"]) == finished
         assert sum(entry["ms"] for entry in timeline) == latency
         if outcome == "filled":
             assert [e["stage"] for e in timeline][-4:] == ["RISK_CHECK", "EXECUTING", "CONFIRMING", "JOURNALING"]
@@ -102,3 +103,14 @@ def test_same_arguments_same_history() -> None:
         return _summary(seeder, [(a.ts, a.equity) for a in curve])  # type: ignore[misc]
 
     assert simulate() == simulate()
+
+
+def test_playbook_versions_are_valid_playbooks(seeded_db: SeededDatabase) -> None:
+    rows = _all(seeded_db.url, "SELECT version, parent_version, content, change_log, created_by "
+                               "FROM playbook_versions ORDER BY version")
+    for version, parent, content, changes, created_by in rows:
+        assert Playbook.model_validate(content).version == version
+        assert parent == (version - 1 if version > 1 else None)
+        assert changes and all(isinstance(change, str) for change in changes)
+        assert created_by == ("default" if version == 1 else "reflection")
+    assert len(Playbook.model_validate(rows[-1][2]).lessons) == len(rows) - 1

@@ -17,8 +17,10 @@ DASHBOARD = Dashboard(
     panels=(
         Panel("Screener pass rate", "stat", f"""
 SELECT avg(CASE WHEN signal THEN 1.0 ELSE 0.0 END)::float8 AS pass_rate
-FROM screener_logs WHERE {RUN} AND $__timeFilter(ts)""", ("pass_rate",), width=6, height=4,
-              unit="percentunit", decimals=1, description="Cycles the screener let through to the analyst."),
+FROM screener_logs WHERE {RUN} AND bypass_reason IS NULL AND $__timeFilter(ts)""", ("pass_rate",), width=6,
+              height=4, unit="percentunit", decimals=1,
+              description="Screens judged by the model that it let through to the analyst (bypassed cycles "
+                          "excluded, as in the brain's low-pass-rate alert)."),
         Panel("Screener miss rate (shadow)", "stat", f"""
 SELECT avg(CASE WHEN analyst_agreed THEN 0.0 ELSE 1.0 END)::float8 AS miss_rate, count(*) AS shadow_analyses
 FROM screener_logs WHERE {RUN} AND shadow_analysed AND NOT signal AND $__timeFilter(ts)""",
@@ -44,7 +46,8 @@ FROM decision_cycles WHERE {DECISIONS} AND {OPENING} GROUP BY 1 ORDER BY 1""", (
               width=12, unit="percentunit", format="time_series", min=0, max=1),
         Panel("Screener pass rate per hour", "timeseries", f"""
 SELECT $__timeGroupAlias(ts, '1h'), avg(CASE WHEN signal THEN 1.0 ELSE 0.0 END)::float8 AS pass_rate
-FROM screener_logs WHERE {RUN} AND $__timeFilter(ts) GROUP BY 1 ORDER BY 1""", ("time", "pass_rate"),
+FROM screener_logs WHERE {RUN} AND bypass_reason IS NULL AND $__timeFilter(ts) GROUP BY 1 ORDER BY 1""",
+              ("time", "pass_rate"),
               width=12, unit="percentunit", format="time_series", min=0, max=1),
         Panel("LLM latency by model (p95)", "timeseries", f"""
 SELECT $__timeGroupAlias(created_at, '1h'), model AS metric,

@@ -39,12 +39,12 @@ SELECT created_at AS "time", version FROM playbook_versions WHERE $__timeFilter(
                           "trades that won. A calibrated analyst has both bars equal.",
               options={"legend": {"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []}}),
         Panel("Change log", "table", """
-SELECT v.version, v.created_at, v.created_by, v.parent_version, c.value->>'field' AS field,
-       c.value->>'change' AS change, coalesce(c.value->>'value', '') AS value, c.value->>'reason' AS reason
-FROM playbook_versions v LEFT JOIN LATERAL jsonb_array_elements(v.change_log) AS c ON true
-WHERE $__timeFilter(v.created_at) ORDER BY v.version DESC""",
-              ("version", "created_at", "created_by", "parent_version", "field", "change", "value", "reason"),
-              width=12, height=9),
+SELECT v.version, v.created_at, v.created_by, v.parent_version,
+       CASE jsonb_typeof(c.value) WHEN 'string' THEN c.value #>> '{}' ELSE c.value::text END AS change
+FROM playbook_versions v LEFT JOIN LATERAL jsonb_array_elements(v.change_log) WITH ORDINALITY AS c(value, n) ON true
+WHERE $__timeFilter(v.created_at) ORDER BY v.version DESC, c.n""",
+              ("version", "created_at", "created_by", "parent_version", "change"), width=12, height=9,
+              description="One row per change; the brain writes each change as a sentence."),
         Panel("Lessons", "table", f"""
 SELECT r.created_at, r.kind, l.lesson, r.trade_id, r.playbook_version_after AS new_version
 FROM reflection_logs r CROSS JOIN LATERAL jsonb_array_elements_text(r.lessons) AS l(lesson)
