@@ -1,6 +1,7 @@
 """5. Risk monitor: daily loss vs limit, drawdown vs limit, open positions, total exposure,
 consecutive losses, recent rejections by rule. "Now" is the end of the selected time range, so a
-past day can be inspected the same way; the limits are the risk gate's constants."""
+past day can be inspected the same way. The thresholds are the hard limits of risk/limits.py: the
+JSON is static, so stricter RISK_* settings of a deployment are not drawn (the dashboard says so)."""
 
 from trading_bot.grafana.model import Dashboard, Panel
 from trading_bot.grafana.sql import CLOSED, EQUITY_NOW_CTE, RUN
@@ -13,7 +14,8 @@ EXPOSURE = float(limits.MAX_TOTAL_EXPOSURE_PCT)
 DASHBOARD = Dashboard(
     uid="tb-risk",
     title="Trading Bot · Risk monitor",
-    description="The risk gate's limits and how close the account is to each, at the end of the time range.",
+    description="The risk gate's hard limits and how close the account is to each, at the end of the time "
+                "range. RISK_* settings can make a deployment stricter than the thresholds drawn here.",
     time_from="now-24h",
     panels=(
         Panel("Daily PnL vs limit", "gauge", f"""
