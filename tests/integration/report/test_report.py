@@ -170,3 +170,19 @@ def test_cli_writes_the_report(seeded_db: SeededDatabase, tmp_path: Path) -> Non
     assert missing.returncode == 1 and "runs in the database: bt-seed, live" in missing.stderr
     bad = run_cli("report", "--from", "yesterday", env=env)
     assert bad.returncode == 1 and "--from: expected an ISO-8601 time" in bad.stderr
+
+
+def test_missing_data_is_said_not_drawn(tmp_path: Path) -> None:
+    trades_only = ReportData(run_id="r", source="backtest", trades=[_trade(1, "3")], equity=[],
+                             notes=["no account snapshots"])
+    report = parse_report(generate_report(trades_only, tmp_path / "a", GENERATED).html.read_text(encoding="utf-8"))
+    _check(report, "sharpe", None, "ratio")
+    _check(report, "max_drawdown_pct", None, "pct")
+    _check(report, "net_pnl", Decimal("2.5"), "money")
+    equity_only = ReportData(run_id="r", source="backtest", trades=[],
+                             equity=[EquityPoint(datetime(2026, 1, d, tzinfo=UTC), Decimal(100 + d)) for d in (1, 2, 3)])
+    files = generate_report(equity_only, tmp_path / "b", GENERATED)
+    html = files.html.read_text(encoding="utf-8")
+    assert "no closed trades" in html and "no trade carries a stated confidence" in html
+    assert set(files.images) == {"equity"}
+    _check(parse_report(html), "win_rate", None, "pct")
