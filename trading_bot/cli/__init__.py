@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "trading_bot.cli.health_cmd",
     "trading_bot.cli.brain_cmd",
     "trading_bot.cli.report_cmd",
+    "trading_bot.cli.state_cmd",
 )
 
 for _module in COMMAND_MODULES:

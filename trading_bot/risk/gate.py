@@ -52,7 +52,7 @@ def check(
     limits: RiskLimits = HARD_LIMITS,
 ) -> Verdict:
     inputs = _Inputs(decision, account, positions, bot_state, market, now, limits)
-    escalation = _escalation(inputs)
+    escalation = account_escalation(bot_state, account, now, limits)
     try:
         with decimal.localcontext(GATE_CONTEXT):
             if not decision.action.opens:
@@ -63,11 +63,13 @@ def check(
         return _reject(inputs, Finding(rule=Rule.INTERNAL_ERROR, reason=reason), escalation)
 
 
-def _escalation(inputs: _Inputs) -> Escalation | None:
+def account_escalation(status: RiskStatus, account: Account, now: datetime,
+                       limits: RiskLimits = HARD_LIMITS) -> Escalation | None:
+    """What the account alone calls for (drawdown, daily loss, losing streak); never raises."""
     try:
         with decimal.localcontext(GATE_CONTEXT):
-            return assess_account(inputs.status, inputs.account, inputs.now, inputs.limits)
-    except Exception:  # noqa: BLE001 - unmeasurable numbers escalate nothing; entries are rejected below
+            return assess_account(status, account, now, limits)
+    except Exception:  # noqa: BLE001 - unmeasurable numbers escalate nothing; entries are rejected
         return None
 
 

@@ -1,0 +1,97 @@
+"""`trading-bot state`, `trading-bot halt`, `trading-bot resume`: the bot's safety state."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+
+import typer
+
+from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
+from trading_bot.clock import SystemClock, start_of_utc_day
+from trading_bot.config import Settings
+from trading_bot.risk.account_rules import daily_loss_pct, drawdown_pct
+from trading_bot.risk.service import RiskService
+from trading_bot.risk.state import StateRecord, TransitionRefused
+from trading_bot.storage.models import LIVE_RUN
+from trading_bot.storage.repos import risk_counters, risk_rejections
+
+RUN_OPTION = typer.Option(LIVE_RUN, "--run-id", help="Which run (the live bot is 'live').")
+
+
+def _service(settings: Settings, run_id: str) -> RiskService:
+    return RiskService.from_settings(settings, SystemClock(), run_id)
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
+
+
+def _describe(record: StateRecord) -> str:
+    until = f" until {_when(record.until)}" if record.until else ""
+    return f"{record.state}{until} since {_when(record.since)} by {record.actor}: {record.reason}"
+
+
+def _show(service: RiskService, history: int) -> None:
+    status = service.state.status()
+    with service.db.session() as session:
+        equity = risk_counters.latest_equity(session, service.run_id)
+    console.print(f"state              {_describe(service.state.current())}", markup=False)
+    if equity is not None:
+        loss = daily_loss_pct(status, equity)
+        console.print(f"equity             {equity} USDT (latest observation)", markup=False)
+        console.print(f"day start equity   {status.day_start_equity} USDT; daily change "
+                      f"{'-' if loss is None else f'{-loss:+.2f} %'} (halt at -{service.limits.max_daily_loss_pct} %)",
+                      markup=False)
+        console.print(f"peak equity        {status.peak_equity} USDT; drawdown {drawdown_pct(status, equity)[0]:.2f} % "
+                      f"(emergency halt at {service.limits.max_drawdown_pct} %)", markup=False)
+    else:
+        console.print("equity             no account observation recorded yet", markup=False)
+    console.print(f"losing streak      {status.consecutive_losses} (cooldown at "
+                  f"{service.limits.max_consecutive_losses})", markup=False)
+    today = risk_rejections.count_by_rule(service.db, start_of_utc_day(service.clock.now()), service.run_id)
+    shown = ", ".join(f"{rule} {n}" for rule, n in sorted(today.items())) or "none"
+    console.print(f"rejections today   {shown}", markup=False)
+    for record in service.state.history(history) if history else []:
+        until = f" until {_when(record.until)}" if record.until else ""
+        console.print(f"  {_when(record.since)}  → {record.state}{until} by {record.actor}: {record.reason}",
+                      markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("state")
+    def state(history: int = typer.Option(5, "--history", min=0, help="Show this many recent transitions."),
+              run_id: str = RUN_OPTION) -> None:
+        """Show the bot's safety state (RUNNING, COOLDOWN, HALTED, EMERGENCY_HALTED) and risk counters."""
+        settings = bootstrap()
+        with embedded_for_command(settings, postgres=True, redis=True):
+            _show(_service(settings, run_id), history)
+
+    @app.command("halt")
+    def halt(reason: str = typer.Option("", "--reason", help="Why (stored with the event and alerted)."),
+             run_id: str = RUN_OPTION) -> None:
+        """Stop new entries until `trading-bot resume` (open positions keep their stop-loss)."""
+        settings = bootstrap()
+        with embedded_for_command(settings, postgres=True, redis=True):
+            try:
+                record = _service(settings, run_id).state.halt(_actor(), reason or "halted from the command line")
+            except TransitionRefused as exc:
+                raise fail(str(exc)) from None
+            console.print(f"bot is now {_describe(record)}", markup=False)
+
+    @app.command("resume")
+    def resume(reason: str = typer.Option("", "--reason", help="Why (stored with the event and alerted)."),
+               run_id: str = RUN_OPTION) -> None:
+        """Resume trading after a HALT or an EMERGENCY HALT (a cooldown ends by itself)."""
+        settings = bootstrap()
+        with embedded_for_command(settings, postgres=True, redis=True):
+            try:
+                record = _service(settings, run_id).state.resume(_actor(), reason or "resumed from the command line")
+            except TransitionRefused as exc:
+                raise fail(str(exc)) from None
+            console.print(f"bot is now {_describe(record)}", markup=False)
+
