@@ -11,7 +11,7 @@ from trading_bot.logs import bind_context, clear_context
 
 app = Celery("trading_bot")
 app.config_from_object("celeryconfig")
-app.autodiscover_tasks(["trading_bot.pipeline"], related_name="tasks", force=False)
+app.autodiscover_tasks(["trading_bot.pipeline", "trading_bot.exchange"], related_name="tasks", force=False)
 
 
 def configure(settings: Settings) -> Celery:

@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "trading_bot.cli.brain_cmd",
     "trading_bot.cli.report_cmd",
     "trading_bot.cli.state_cmd",
+    "trading_bot.cli.ws_cmd",
+    "trading_bot.cli.reconcile_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -17,3 +17,16 @@ def build_okx(settings: Settings, endpoints: OkxEndpoints | None = None) -> OkxR
         policy=RetryPolicy(attempts=settings.okx_max_retries + 1),
     )
     return OkxRest(transport)
+
+
+_shared: dict[tuple[str, str, str], OkxRest] = {}
+
+
+def shared_okx(settings: Settings) -> OkxRest:
+    """One adapter per venue per process (Celery workers reuse it across tasks; its HTTP
+    connection pools and instrument cache are thread-safe)."""
+    endpoints = resolve_endpoints(settings)
+    key = (endpoints.rest_url, endpoints.flag, endpoints.credentials.api_key if endpoints.credentials else "")
+    if key not in _shared:
+        _shared[key] = build_okx(settings, endpoints)
+    return _shared[key]

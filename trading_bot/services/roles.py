@@ -42,6 +42,8 @@ ROLES: tuple[Role, ...] = (
         f"{CELERY} worker -Q risk,execute -c 1 -n trade@%h --loglevel INFO",
         "risk gate and order placement, serialised",
     ),
+    Role("ws-public", "trading-bot ws-public", "OKX market data → PostgreSQL candles, Redis latest state"),
+    Role("ws-private", "trading-bot ws-private", "OKX orders, fills, positions, account → PostgreSQL, Redis"),
     Role("flower", f"{CELERY} flower", "Celery monitoring (basic auth from FLOWER_BASIC_AUTH)"),
 )
 

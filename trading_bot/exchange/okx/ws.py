@@ -123,6 +123,10 @@ class OkxWebSocket:
         ceiling = min(self._timing.max_backoff_seconds, self._timing.initial_backoff_seconds * 2 ** failures)
         return ceiling * self._rng.uniform(0.8, 1.0)
 
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None
+
     async def stop(self) -> None:
         self._stopping.set()
         if self._ws is not None:

@@ -1,0 +1,106 @@
+"""`ws-private`: the account's orders, fills, positions and balance, from OKX's private
+WebSocket into PostgreSQL (orders, fills, positions_history, account_snapshots), Redis (latest
+account and open positions) and the streams `trade:orders`, `trade:fills`, `trade:positions`.
+
+After every (re)connect a REST catch-up (balance, pending orders, recent fills, positions) fills
+in whatever happened while we were not listening; pushes and catch-up are serialised and
+idempotent, so each fill is stored and published exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+
+from trading_bot.domain.orders import Account
+from trading_bot.exchange.okx import parse
+from trading_bot.exchange.okx.endpoints import OkxEndpoints
+from trading_bot.exchange.okx.rest import OkxRest
+from trading_bot.exchange.okx.ws import OkxWebSocket, WsTiming
+from trading_bot.ingest.ledger import TradeLedger
+from trading_bot.ingest.positions import PositionBook
+from trading_bot.ingest.runtime import for_each_item, run_loops
+from trading_bot.logs import get_logger
+from trading_bot.services import heartbeat
+from trading_bot.storage.db import Database
+from trading_bot.storage.market_state import put_latest
+from trading_bot.storage.models import LIVE_RUN
+from trading_bot.storage.repos.account import record_account
+from trading_bot.storage.streams import Keys
+
+log = get_logger(__name__)
+ROLE = "ws-private"
+SUBSCRIPTIONS = [
+    {"channel": "orders", "instType": "SWAP"},
+    {"channel": "positions", "instType": "SWAP"},
+    {"channel": "account", "ccy": "USDT"},
+]
+HEARTBEAT_SECONDS = 10.0
+ACCOUNT_SAMPLE_EVERY = timedelta(seconds=60)
+CATCH_UP_FILLS = 100
+
+
+class PrivateFeed:
+    def __init__(self, exchange: OkxRest, db: Database, client: redis.Redis, keys: Keys, endpoints: OkxEndpoints,
+                 *, run_id: str = LIVE_RUN, timing: WsTiming | None = None) -> None:
+        if endpoints.credentials is None:
+            raise ValueError("ws-private needs API credentials")
+        self.exchange, self.db, self.client, self.keys, self.run_id = exchange, db, client, keys, run_id
+        self.ledger = TradeLedger(db, client, keys, run_id)
+        self.book = PositionBook(db, client, keys, exchange.instrument, run_id)
+        self.ws = OkxWebSocket(endpoints.ws_private_url, SUBSCRIPTIONS, self.on_message, name="private",
+                               credentials=endpoints.credentials, on_connected=self.on_connected, timing=timing)
+        self._serial = asyncio.Lock()  # pushes and catch-up both move the position book
+        self._last_sample: datetime | None = None
+        self._stopped = asyncio.Event()
+
+    async def on_message(self, message: dict[str, Any]) -> None:
+        async with self._serial:
+            await asyncio.to_thread(self._handle, message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        channel = message["arg"].get("channel")
+        if channel == "orders":
+            for_each_item(message, self.ledger.on_order_push)
+        elif channel == "positions":
+            for_each_item(message, lambda item: self.book.on_push(parse.position_state(item), parse.position(item)))
+        elif channel == "account":
+            for_each_item(message, lambda item: self.on_account(parse.account(item)))
+        else:
+            log.warning("ws_unexpected_channel", channel=channel)
+
+    def on_account(self, account: Account) -> None:
+        put_latest(self.client, self.keys.account(), account)
+        if self._last_sample is None or account.ts - self._last_sample >= ACCOUNT_SAMPLE_EVERY:
+            record_account(self.db, account, self.run_id)
+            self._last_sample = account.ts
+
+    async def on_connected(self, reconnected: bool) -> None:
+        async with self._serial:
+            await asyncio.to_thread(self.catch_up)
+        log.info("private_caught_up", reconnected=reconnected)
+
+    def catch_up(self) -> None:
+        """What happened while nobody listened: balance, working orders, recent fills, positions."""
+        self.on_account(self.exchange.account())
+        for order in self.exchange.pending_orders():
+            self.ledger.on_order(order)
+        for fill in reversed(self.exchange.fills(limit=CATCH_UP_FILLS)):  # oldest first
+            self.ledger.on_fill(fill)
+        self.book.on_snapshot(self.exchange.positions(), now=self.exchange.server_time())
+
+    async def beat(self) -> None:
+        while True:
+            if self.ws.connected:
+                await asyncio.to_thread(heartbeat.beat, self.client, self.keys, ROLE)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def run(self) -> None:
+        await run_loops([self.ws.run(), self.beat()], self._stopped)
+
+    async def stop(self) -> None:
+        self._stopped.set()
+        await self.ws.stop()

@@ -1,0 +1,28 @@
+"""Equity samples (`account_snapshots`): the equity curve and drawdown source for Grafana/risk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from trading_bot.domain.orders import Account
+from trading_bot.storage.db import Database
+from trading_bot.storage.models import LIVE_RUN, AccountSnapshot
+
+
+def record_account(db: Database, account: Account, run_id: str = LIVE_RUN) -> bool:
+    """Store one sample; False when a sample with the same timestamp exists already."""
+    stmt = insert(AccountSnapshot).values(
+        run_id=run_id, ts=account.ts, equity=account.equity, available=account.available,
+        frozen=account.frozen, upl=account.upl,
+    ).on_conflict_do_nothing(index_elements=["run_id", "ts"]).returning(AccountSnapshot.id)
+    with db.session() as session:
+        return session.execute(stmt).first() is not None
+
+
+def latest_sample_ts(db: Database, run_id: str = LIVE_RUN) -> datetime | None:
+    query = select(AccountSnapshot.ts).where(AccountSnapshot.run_id == run_id).order_by(AccountSnapshot.ts.desc())
+    with db.session() as session:
+        return session.scalar(query.limit(1))
