@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 from sqlalchemy.dialects.postgresql import insert
 
 from trading_bot.domain.orders import Order
@@ -22,7 +22,8 @@ from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.models import Order as OrderRow
 
 OPEN_STATES = ("live", "partially_filled")
-EXCHANGE_COLUMNS = ("state", "size", "price", "avg_px", "filled", "fee", "pnl", "reduce_only", "updated_at", "raw")
+EXCHANGE_COLUMNS = ("state", "size", "price", "avg_px", "filled", "fee", "pnl", "reduce_only", "updated_at")
+KEPT_UNLESS_GIVEN = ("cycle_id", "purpose", "sl_trigger_px", "tp_trigger_px", "cl_ord_id", "raw")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ def _values(order: Order, raw: dict[str, Any] | None, run_id: str) -> dict[str, 
         "side": order.side, "pos_side": order.pos_side, "ord_type": order.ord_type, "state": order.state,
         "size": order.size, "price": order.price, "avg_px": order.avg_px, "filled": order.filled, "fee": order.fee,
         "pnl": order.pnl, "reduce_only": order.reduce_only, "sl_trigger_px": order.sl_trigger_px,
-        "tp_trigger_px": order.tp_trigger_px, "raw": raw, "created_at": order.created_at,
+        "tp_trigger_px": order.tp_trigger_px, "raw": raw if raw is not None else null(),
+        "created_at": order.created_at,
         "updated_at": order.updated_at,
     }
 
@@ -62,7 +64,7 @@ def upsert_order(
         stmt = insert(OrderRow).values(values)
         excluded = stmt.excluded
         updates: dict[str, Any] = {column: getattr(excluded, column) for column in EXCHANGE_COLUMNS}
-        for column in ("cycle_id", "purpose", "sl_trigger_px", "tp_trigger_px", "cl_ord_id"):
+        for column in KEPT_UNLESS_GIVEN:
             updates[column] = func.coalesce(getattr(excluded, column), getattr(OrderRow, column))
         session.execute(stmt.on_conflict_do_update(
             index_elements=["instrument", "ord_id"], set_=updates,
