@@ -22,9 +22,8 @@ from trading_bot.exchange.okx.rest import OkxRest
 from trading_bot.exchange.okx.ws import OkxWebSocket, WsTiming
 from trading_bot.ingest.ledger import TradeLedger
 from trading_bot.ingest.positions import PositionBook
-from trading_bot.ingest.runtime import for_each_item, run_loops
+from trading_bot.ingest.runtime import for_each_item, heartbeat_loop, run_loops
 from trading_bot.logs import get_logger
-from trading_bot.services import heartbeat
 from trading_bot.storage.db import Database
 from trading_bot.storage.market_state import put_latest
 from trading_bot.storage.models import LIVE_RUN
@@ -38,7 +37,6 @@ SUBSCRIPTIONS = [
     {"channel": "positions", "instType": "SWAP"},
     {"channel": "account", "ccy": "USDT"},
 ]
-HEARTBEAT_SECONDS = 10.0
 ACCOUNT_SAMPLE_EVERY = timedelta(seconds=60)
 CATCH_UP_FILLS = 100
 
@@ -92,14 +90,9 @@ class PrivateFeed:
             self.ledger.on_fill(fill)
         self.book.on_snapshot(self.exchange.positions(), now=self.exchange.server_time())
 
-    async def beat(self) -> None:
-        while True:
-            if self.ws.connected:
-                await asyncio.to_thread(heartbeat.beat, self.client, self.keys, ROLE)
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-
     async def run(self) -> None:
-        await run_loops([self.ws.run(), self.beat()], self._stopped)
+        beat = heartbeat_loop(self.client, self.keys, ROLE, lambda: self.ws.connected)
+        await run_loops([self.ws.run(), beat], self._stopped)
 
     async def stop(self) -> None:
         self._stopped.set()

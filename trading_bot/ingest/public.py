@@ -22,15 +22,13 @@ from trading_bot.exchange.okx.ws import OkxWebSocket, WsTiming
 from trading_bot.ingest.backfill import Backfiller
 from trading_bot.ingest.candles import CandleSink, channel_timeframe
 from trading_bot.ingest.latest import LatestSink
-from trading_bot.ingest.runtime import for_each_item, run_loops
+from trading_bot.ingest.runtime import for_each_item, heartbeat_loop, run_loops
 from trading_bot.logs import get_logger, truncate
-from trading_bot.services import heartbeat
 from trading_bot.storage.db import Database
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
 ROLE = "ws-public"
-HEARTBEAT_SECONDS = 10.0
 AUDIT_SECONDS = 60.0
 PUBLIC_CHANNELS = ("tickers", "books5", "funding-rate")
 
@@ -111,12 +109,6 @@ class PublicFeed:
                     log.warning("open_interest_poll_failed", instrument=inst_id, error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(self.oi_poll_seconds)
 
-    async def beat(self) -> None:
-        while True:
-            if self.public_ws.connected and self.business_ws.connected:
-                await asyncio.to_thread(heartbeat.beat, self.client, self.keys, ROLE)
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-
     async def audit(self) -> None:
         while True:
             await asyncio.sleep(AUDIT_SECONDS)
@@ -141,7 +133,8 @@ class PublicFeed:
         await self.backfill.startup()
         await self.seed_latest()
         loops = [self.public_ws.run(), self.business_ws.run(), self.candles.run(), self.latest.run(),
-                 self.poll_open_interest(), self.beat(), self.audit()]
+                 self.poll_open_interest(), self.audit(),
+                 heartbeat_loop(self.client, self.keys, ROLE, lambda: self.public_ws.connected and self.business_ws.connected)]
         try:
             await run_loops(loops, self._stopped)
         finally:

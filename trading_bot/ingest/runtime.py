@@ -1,13 +1,18 @@
-"""What both consumers share: per-item error isolation and running a set of loops until stopped."""
+"""What both consumers share: per-item error isolation, running loops until stopped, heartbeats."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import redis
+
 from trading_bot.exchange.okx.values import ParseError
 from trading_bot.logs import get_logger, truncate
+from trading_bot.services import heartbeat
+from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
 
@@ -35,3 +40,16 @@ async def run_loops(loops: list[Coroutine[Any, Any, Any]], stopped: asyncio.Even
         for task in [*tasks, stop]:
             task.cancel()
         await asyncio.gather(*tasks, stop, return_exceptions=True)
+
+
+async def heartbeat_loop(client: redis.Redis, keys: Keys, role: str, alive: Callable[[], bool],
+                         every: float = 10.0) -> None:
+    """Write the role's heartbeat (see `trading-bot health`) while `alive()`: first as soon as it
+    is, then every `every` seconds. A consumer whose sockets are down stops beating."""
+    last = float("-inf")
+    while True:
+        now = time.monotonic()
+        if alive() and now - last >= every:
+            await asyncio.to_thread(heartbeat.beat, client, keys, role)
+            last = now
+        await asyncio.sleep(0.5)

@@ -16,12 +16,12 @@ def _bar(i: int, close: str, confirmed: bool = True) -> Candle:
 
 
 def test_upsert_is_idempotent_and_closed_bars_win(database: Database) -> None:
-    upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2"), _bar(2, "90020.3", confirmed=False)])
-    upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2")])
+    assert upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2"), _bar(2, "90020.3", confirmed=False)]) == 3
+    assert upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2")]) == 2
     assert count(database, "BTC-USDT-SWAP", "15m") == 3
     upsert_candles(database, [_bar(2, "90030.4", confirmed=False)])  # forming bar updated in place
     upsert_candles(database, [_bar(2, "90031.0", confirmed=True)])  # then closed
-    upsert_candles(database, [_bar(2, "99999.9", confirmed=False)])  # a late forming push is ignored
+    assert upsert_candles(database, [_bar(2, "99999.9", confirmed=False)]) == 0  # a late forming push is ignored
     bars = fetch_candles(database, "BTC-USDT-SWAP", "15m")
     assert [b.close for b in bars] == [Decimal("90000.1"), Decimal("90010.2"), Decimal("90031.0")]
     assert all(b.confirmed for b in bars)
