@@ -26,7 +26,7 @@ def bootstrap() -> Settings:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"error: {message}")
+    err_console.print(f"error: {message}", markup=False)  # messages quote exchange paths like [/api/…]
     return typer.Exit(code)
 
 
