@@ -139,6 +139,12 @@ class FundingRate(Frozen):
     ts: datetime
 
 
+class MarkPrice(Frozen):
+    inst_id: str
+    mark_px: Decimal
+    ts: datetime
+
+
 class OpenInterest(Frozen):
     inst_id: str
     oi: Decimal  # contracts

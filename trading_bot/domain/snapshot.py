@@ -17,13 +17,26 @@ Severity = Literal["INFO", "WARN", "CRITICAL"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+    # NaN/inf are refused at construction: an indicator that cannot be computed is None + a reason.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null", allow_inf_nan=False)
 
 
 class VolumeProfile(_Model):
     poc: float  # price level with the most volume
     value_area_high: float
     value_area_low: float
+
+
+class PivotLevels(_Model):
+    """Classic floor pivots from the previous complete UTC day (high, low, close of that day)."""
+
+    pivot: float
+    r1: float
+    r2: float
+    r3: float
+    s1: float
+    s2: float
+    s3: float
 
 
 class IndicatorSet(_Model):
@@ -59,10 +72,12 @@ class IndicatorSet(_Model):
     ichimoku_senkou_b: float | None = None
     volume: float | None = None
     volume_mean_20: float | None = None
-    supports: list[float] = Field(default_factory=list)
-    resistances: list[float] = Field(default_factory=list)
+    supports: list[float] = Field(default_factory=list)  # nearest first: pivot levels and fractal lows below close
+    resistances: list[float] = Field(default_factory=list)  # nearest first: pivot levels and fractal highs above
     volume_profile: VolumeProfile | None = None
     missing: dict[str, str] = Field(default_factory=dict)  # field -> why it is None
+    # Added by the market area (issue 5); volumes are in base currency (BTC for BTC-USDT-SWAP).
+    pivots: PivotLevels | None = None
 
 
 class Regime(_Model):
@@ -80,6 +95,7 @@ class TimeframeView(_Model):
     indicators: IndicatorSet
     regime: Regime | None
     forming: Candle | None = None  # reported, never used by an indicator
+    regime_missing: str | None = None  # why `regime` is None
 
 
 class BookSummary(_Model):
@@ -111,8 +127,10 @@ class MarketSnapshot(_Model):
     funding: FundingRate | None = None
     open_interest: OpenInterest | None = None
     oi_change_1h_pct: float | None = None
+    price_change_1h_pct: float | None = None  # added by the market area: price vs the 15m close 1H earlier
     anomalies: list[Anomaly] = Field(default_factory=list)
     freshness_seconds: dict[str, float] = Field(default_factory=dict)  # source -> age at `at`
+    missing: dict[str, str] = Field(default_factory=dict)  # snapshot-level field -> why it is None
 
     def view(self, timeframe: str) -> TimeframeView | None:
         return self.timeframes.get(timeframe)

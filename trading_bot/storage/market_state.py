@@ -1,16 +1,29 @@
-"""Latest market state in Redis (ticker, books, funding, open interest, mark price per instrument):
-one JSON document per key, written by ws-public, read by the snapshot builder."""
+"""Latest market state in Redis, written by ws-public, read by the snapshot builder.
+
+One JSON document per key (`Keys.ticker/books/funding/open_interest/mark_price`): `Ticker`,
+`OrderBook`, `FundingRate`, `OpenInterest` and `MarkPrice` of trading_bot.domain.market.
+
+Open interest also keeps a short history (`Keys.oi_history`, a sorted set scored by the sample's
+time in ms) because the snapshot reports its change over one hour: ws-public calls
+`record_open_interest` for every open-interest push (it writes the latest key and the history).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import redis
 from pydantic import BaseModel
 
+from trading_bot.clock import to_ms
+from trading_bot.domain.market import OpenInterest
+from trading_bot.storage.streams import Keys
+
 M = TypeVar("M", bound=BaseModel)
 
 LATEST_TTL_SECONDS = 24 * 3600  # stale state disappears rather than lying forever
+OI_HISTORY_RETENTION = timedelta(hours=3)  # enough for a 1H change with margin
 
 
 def put_latest(client: redis.Redis, key: str, model: BaseModel, ttl: int = LATEST_TTL_SECONDS) -> None:
@@ -20,3 +33,22 @@ def put_latest(client: redis.Redis, key: str, model: BaseModel, ttl: int = LATES
 def get_latest(client: redis.Redis, key: str, model: type[M]) -> M | None:
     raw = client.get(key)
     return None if raw is None else model.model_validate_json(raw)
+
+
+def record_open_interest(client: redis.Redis, keys: Keys, oi: OpenInterest) -> None:
+    """Store `oi` as the latest value and append it to the history; samples older than
+    OI_HISTORY_RETENTION before this one are dropped."""
+    key = keys.oi_history(oi.inst_id)
+    stamp = to_ms(oi.ts)
+    pipe = client.pipeline(transaction=True)
+    pipe.set(keys.open_interest(oi.inst_id), oi.model_dump_json(), ex=LATEST_TTL_SECONDS)
+    pipe.zadd(key, {oi.model_dump_json(): stamp})
+    pipe.zremrangebyscore(key, "-inf", f"({stamp - int(OI_HISTORY_RETENTION.total_seconds() * 1000)}")
+    pipe.expire(key, LATEST_TTL_SECONDS)
+    pipe.execute()
+
+
+def open_interest_at(client: redis.Redis, keys: Keys, inst_id: str, when: datetime) -> OpenInterest | None:
+    """The newest open-interest sample taken at or before `when` (None when the history has none)."""
+    rows = client.zrevrangebyscore(keys.oi_history(inst_id), to_ms(when), "-inf", start=0, num=1)
+    return OpenInterest.model_validate_json(rows[0]) if rows else None

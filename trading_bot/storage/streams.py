@@ -56,6 +56,13 @@ class Keys:
     def mark_price(self, inst_id: str) -> str:
         return self._k("latest", "mark", inst_id)
 
+    def oi_history(self, inst_id: str) -> str:
+        """Sorted set of recent open-interest samples (score = sample time in ms)."""
+        return self._k("history", "oi", inst_id)
+
+    def alert_dedup(self, kind: str, inst_id: str) -> str:
+        return self._k("dedup", "alert", kind, inst_id)
+
     def account(self) -> str:
         return self._k("latest", "account")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -126,3 +127,34 @@ def count(db: Database, inst_id: str, timeframe: str) -> int:
     )
     with db.session() as session:
         return int(session.scalar(query) or 0)
+
+
+def fetch_closed_ohlcv(
+    db: Database, inst_id: str, timeframe: str, open_until: datetime, limit: int
+) -> list[tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+    """The last `limit` confirmed bars opened at or before `open_until`, oldest first, as plain rows
+    (ts, open, high, low, close, volume_ccy): the snapshot builder's fast path."""
+    query = (
+        select(CandleRow.ts, CandleRow.open, CandleRow.high, CandleRow.low, CandleRow.close, CandleRow.volume_ccy)
+        .where(CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe, CandleRow.confirmed.is_(True),
+               CandleRow.ts <= open_until)
+        .order_by(CandleRow.ts.desc())
+        .limit(limit)
+    )
+    with db.session() as session:
+        rows = session.execute(query).all()
+    return [tuple(row) for row in reversed(rows)]  # type: ignore[misc]
+
+
+def fetch_forming(db: Database, inst_id: str, timeframe: str, opened_after: datetime, at: datetime) -> Candle | None:
+    """The unconfirmed bar opened in (opened_after, at], if any (the bar forming at `at`)."""
+    query = (
+        select(CandleRow)
+        .where(CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe, CandleRow.confirmed.is_(False),
+               CandleRow.ts > opened_after, CandleRow.ts <= at)
+        .order_by(CandleRow.ts.desc())
+        .limit(1)
+    )
+    with db.session() as session:
+        row = session.scalars(query).first()
+        return None if row is None else _to_domain(row)

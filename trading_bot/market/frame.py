@@ -1,0 +1,133 @@
+"""CandleFrame: closed OHLCV bars of one timeframe as float arrays, the form every indicator reads.
+
+Bars are ordered by open time (`ts`, Unix ms). Volume is in base currency (OKX `volCcy`, BTC for
+BTC-USDT-SWAP): the unit of the shared data files and independent of the contract size. A frame
+holds closed bars only; the forming bar travels separately and never reaches an indicator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from trading_bot.clock import from_ms, to_ms
+from trading_bot.domain.market import TIMEFRAME_SECONDS, Candle
+
+COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+def timeframe_ms(timeframe: str) -> int:
+    try:
+        return TIMEFRAME_SECONDS[timeframe] * 1000
+    except KeyError:
+        raise ValueError(f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_SECONDS)}") from None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CandleFrame:
+    timeframe: str
+    ts: np.ndarray  # int64, bar open time in ms, strictly ascending
+    open: np.ndarray  # float64 ...
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @property
+    def step_ms(self) -> int:
+        return timeframe_ms(self.timeframe)
+
+    @classmethod
+    def empty(cls, timeframe: str) -> CandleFrame:
+        return cls.from_arrays(timeframe, np.empty(0, np.int64), *(np.empty(0) for _ in COLUMNS))
+
+    @classmethod
+    def from_arrays(
+        cls, timeframe: str, ts: Sequence[int] | np.ndarray, *columns: Sequence[float] | np.ndarray
+    ) -> CandleFrame:
+        """`columns` in the order open, high, low, close, volume; checked once here (slices of a
+        checked frame are not checked again)."""
+        stamps = np.ascontiguousarray(ts, dtype=np.int64)
+        floats = [np.ascontiguousarray(col, dtype=np.float64) for col in columns]
+        timeframe_ms(timeframe)
+        if len(floats) != len(COLUMNS) or any(len(col) != len(stamps) for col in floats):
+            raise ValueError("a CandleFrame needs open, high, low, close and volume columns as long as ts")
+        if len(stamps) > 1 and not bool(np.all(np.diff(stamps) > 0)):
+            raise ValueError("CandleFrame timestamps must be strictly ascending")
+        if not all(bool(np.isfinite(col).all()) for col in floats):
+            raise ValueError("CandleFrame prices and volumes must be finite numbers")
+        return cls(timeframe, stamps, *floats)
+
+    @classmethod
+    def from_candles(cls, candles: Sequence[Candle], timeframe: str) -> CandleFrame:
+        """Closed bars only are expected; volume is taken from `volume_ccy` (base currency)."""
+        return cls.from_arrays(
+            timeframe,
+            [to_ms(c.ts) for c in candles],
+            [float(c.open) for c in candles],
+            [float(c.high) for c in candles],
+            [float(c.low) for c in candles],
+            [float(c.close) for c in candles],
+            [float(c.volume_ccy) for c in candles],
+        )
+
+    def slice(self, start: int, stop: int) -> CandleFrame:
+        """Bars [start, stop) as views (no copy)."""
+        return CandleFrame(self.timeframe, *(getattr(self, name)[start:stop] for name in ("ts", *COLUMNS)))
+
+    def closed_count(self, at: datetime) -> int:
+        """How many leading bars have closed by `at` (open time + timeframe ≤ at)."""
+        return int(self.ts.searchsorted(to_ms(at) - self.step_ms, side="right"))
+
+    def open_time(self, index: int) -> datetime:
+        return from_ms(int(self.ts[index]))
+
+    def close_time(self, index: int) -> datetime:
+        return from_ms(int(self.ts[index]) + self.step_ms)
+
+
+def window_starts(frame: CandleFrame, lookback: int) -> np.ndarray:
+    """For every bar, the index of the first bar of its window: the last `lookback` bars up to it
+    that follow each other without a gap."""
+    return np.maximum(np.arange(len(frame), dtype=np.int64) - (lookback - 1), run_starts(frame.ts, frame.step_ms))
+
+
+def run_starts(ts: np.ndarray, step_ms: int) -> np.ndarray:
+    """For every bar, the index of the first bar of its run of consecutive bars (no gap)."""
+    n = len(ts)
+    starts = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        breaks = np.flatnonzero(np.diff(ts) != step_ms) + 1
+        starts[breaks] = breaks
+        np.maximum.accumulate(starts, out=starts)
+    return starts
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The bars an indicator set is computed over: the last `lookback` consecutive closed bars.
+
+    `gap_before` is the open time of the first bar after a gap when the run of consecutive bars
+    is shorter than the lookback (so a missing value can say why)."""
+
+    frame: CandleFrame
+    gap_before: datetime | None = None
+
+
+def tail_window(frame: CandleFrame, lookback: int) -> Window:
+    """The last `lookback` bars of `frame` that follow each other without a gap."""
+    n = len(frame)
+    if n == 0:
+        return Window(frame)
+    start = max(0, n - lookback)
+    gaps = np.flatnonzero(np.diff(frame.ts[start:]) != frame.step_ms)
+    if len(gaps) == 0:
+        return Window(frame.slice(start, n))
+    first = start + int(gaps[-1]) + 1
+    return Window(frame.slice(first, n), gap_before=frame.open_time(first))
