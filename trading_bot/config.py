@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     cycle_offset_seconds: int = Field(default=5, ge=0, le=120)
     margin_mode: Literal["cross", "isolated"] = "isolated"
 
+    # --- market analytics ------------------------------------------------------------------
+    snapshot_bars: int = Field(default=200, ge=100, le=2000)  # closed bars per timeframe behind the indicators
+
     # --- OKX (no key = local simulator) -----------------------------------------------------
     okx_api_key: SecretStr | None = None
     okx_api_secret: SecretStr | None = None

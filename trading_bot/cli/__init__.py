@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "trading_bot.cli.state_cmd",
     "trading_bot.cli.ws_cmd",
     "trading_bot.cli.reconcile_cmd",
+    "trading_bot.cli.snapshot_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -73,9 +73,8 @@ class LiveSource:
         value = market_state.get_latest(self.client, key, model)
         if value is None:
             return Unavailable(f"no {kind} in Redis (is ws-public running?)")
-        if value.ts > at:
-            return Unavailable(f"the latest {kind} ({value.ts:%Y-%m-%d %H:%M:%S}Z) is newer than the snapshot time "
-                               "and no history is kept")
+        if value.ts > at:  # (its time is not named: it would leak the future into the snapshot)
+            return Unavailable(f"the latest {kind} is newer than the snapshot time and no history is kept")
         return value
 
 

@@ -36,7 +36,7 @@ def _close_enough(ours: float | None, reference: float) -> bool:
 
 
 def _talib_reference(window: CandleFrame) -> dict[str, float]:
-    h, l, c, v = window.high, window.low, window.close, window.volume
+    h, lo, c, v = window.high, window.low, window.close, window.volume
     macd, signal, hist = talib.MACD(c, fastperiod=12, slowperiod=26, signalperiod=9)
     upper, middle, lower = talib.BBANDS(c, timeperiod=20, nbdevup=2.0, nbdevdn=2.0, matype=0)
     rsi = talib.RSI(c, timeperiod=14)
@@ -45,8 +45,8 @@ def _talib_reference(window: CandleFrame) -> dict[str, float]:
         "rsi": rsi, "macd": macd, "macd_signal": signal, "macd_hist": hist,
         "bb_upper": upper, "bb_middle": middle, "bb_lower": lower,
         "ema20": talib.EMA(c, 20), "ema50": talib.EMA(c, 50), "ema200": talib.EMA(c, 200),
-        "atr": talib.ATR(h, l, c, 14), "adx": talib.ADX(h, l, c, 14),
-        "plus_di": talib.PLUS_DI(h, l, c, 14), "minus_di": talib.MINUS_DI(h, l, c, 14),
+        "atr": talib.ATR(h, lo, c, 14), "adx": talib.ADX(h, lo, c, 14),
+        "plus_di": talib.PLUS_DI(h, lo, c, 14), "minus_di": talib.MINUS_DI(h, lo, c, 14),
         "stochrsi_k": k, "stochrsi_d": d, "obv": talib.OBV(c, v),
     }
     return {name: float(values[-1]) for name, values in series.items()}
