@@ -47,16 +47,32 @@ def main() -> None:
 
 
 def day_snapshots() -> list[Any]:
-    import pandas as pd
-
     from trading_bot.market.backtest import precomputed_builder
-    from trading_bot.market.frame import CandleFrame
+    from trading_bot.market.candle_files import load_frame
 
-    table = pd.read_csv(DATA)
-    frame = CandleFrame.from_arrays("15m", table["ts_ms"], table["open"], table["high"], table["low"],
-                                    table["close"], table["volume"])
-    builder = precomputed_builder("BTC-USDT-SWAP", frame)
+    builder = precomputed_builder("BTC-USDT-SWAP", load_frame(DATA, "15m"))
     return [builder.build(DAY + i * CADENCE) for i in range(CYCLES)]
+
+
+def rules_pass_rates(days: int) -> list[float]:
+    """The rules screener's daily pass rate (bypasses included) over the days before DAY, no LLM."""
+    from trading_bot.brain.calendar import EconomicCalendar
+    from trading_bot.brain.playbook import default_playbook
+    from trading_bot.brain.ports import BrainContext
+    from trading_bot.brain.rules import RulesScreenJudge
+    from trading_bot.brain.screener import bypass_reason
+    from trading_bot.market.backtest import precomputed_builder
+    from trading_bot.market.candle_files import load_frame
+
+    builder = precomputed_builder("BTC-USDT-SWAP", load_frame(DATA, "15m"))
+    judge, calendar, playbook, rates = RulesScreenJudge(), EconomicCalendar.load(), default_playbook(), []
+    for day in range(days, 0, -1):
+        start, passed = DAY - timedelta(days=day), 0
+        for i in range(CYCLES):
+            ctx = BrainContext(snapshot=builder.build(start + i * CADENCE), now=start + i * CADENCE, playbook=playbook)
+            passed += bool(bypass_reason(ctx, calendar)) or judge.judge(ctx).signal
+        rates.append(passed / CYCLES)
+    return rates
 
 
 def run(db: Any, url: str, snapshots: list[Any]) -> None:
@@ -164,7 +180,11 @@ def report(db: Any, snapshots: list[Any], results: list[tuple[Any, Any]]) -> Non
     print(f"B. with the Haiku screener:        ${gated:.2f}/day  (passes {len(passed)}/{len(results)} = "
           f"{len(passed) / len(results):.0%}, of which {bypassed} bypassed; screens ${screen_cost:.2f}) "
           f"goal ≤ ${GOAL_USD}: {'MET' if gated <= GOAL_USD else 'NOT MET'}")
-    print(f"   break-even pass rate for ${GOAL_USD}/day: {(GOAL_USD - screen_cost) / every:.0%}")
+    print(f"   break-even pass rate for ${GOAL_USD}/day: {(GOAL_USD - screen_cost) / every:.0%}; by pass rate: "
+          + ", ".join(f"{rate:.0%} ${screen_cost + every * Decimal(str(rate)):.2f}" for rate in (0.1, 0.2, 0.3, 0.5)))
+    rates = rules_pass_rates(days=30)
+    print(f"   rules-screener pass rate per day over the 30 days before: mean {statistics.mean(rates):.0%}, "
+          f"min {min(rates):.0%}, max {max(rates):.0%} (Haiku's own rate is only known from a live run)")
     five, hour = timedelta(minutes=5), timedelta(hours=1)
     print(f"C. B with caching where it applies: ${screen_cost + cached_cost(opus, passed_calls, hour):.2f}/day "
           f"(static prefix {static} < {CACHE_MINIMUM_TOKENS} tokens: the API caches nothing; the screen prompt is "

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from trading_bot.brain import prompt_texts as texts
 from trading_bot.brain.calendar import MacroEvent
@@ -91,7 +92,9 @@ def render_market(s: MarketSnapshot) -> str:
         lines.append(f"mark_price: {s.mark_price}")
     if s.ticker is not None:
         t = s.ticker
-        lines.append(f"24h: open {t.open_24h} high {t.high_24h} low {t.low_24h} volume {t.vol_ccy_24h} base")
+        day = {"open": t.open_24h, "high": t.high_24h, "low": t.low_24h, "volume_base": t.vol_ccy_24h}
+        if any(v is not None for v in day.values()):
+            lines.append("24h: " + ", ".join(f"{k} {v}" for k, v in day.items() if v is not None))
     if s.book is not None:
         b = s.book
         lines.append(f"book: bid {b.best_bid} ask {b.best_ask} spread_bps {_num(b.spread_bps)} "
@@ -115,20 +118,27 @@ def render_timeframe(view: TimeframeView) -> str:
 
 
 def _indicator_lines(ind: IndicatorSet) -> list[str]:
+    """One `name: value` line per known indicator (unknown ones are listed under `missing`)."""
     lines = []
-    for name, value in ind.model_dump(exclude={"missing", "supports", "resistances", "volume_profile"}).items():
-        if value is not None:
-            lines.append(f"{name}: {_num(value) if isinstance(value, float) else value}")
-    if ind.supports:
-        lines.append("supports: " + ", ".join(_num(v) for v in ind.supports))
-    if ind.resistances:
-        lines.append("resistances: " + ", ".join(_num(v) for v in ind.resistances))
-    if ind.volume_profile is not None:
-        vp = ind.volume_profile
-        lines.append(f"volume_profile: poc {_num(vp.poc)} value_area {_num(vp.value_area_low)}-{_num(vp.value_area_high)}")
+    for name in type(ind).model_fields:
+        value = getattr(ind, name)
+        if name != "missing" and value not in (None, [], {}):
+            lines.append(f"{name}: {_value(value)}")
     if ind.missing:
         lines.append("missing: " + "; ".join(f"{k} ({v})" for k, v in sorted(ind.missing.items())))
     return lines
+
+
+def _value(value: object) -> str:
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    if isinstance(value, BaseModel):
+        value = dict(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_value(v)}" for k, v in value.items())
+    return str(value)
 
 
 def render_regimes(s: MarketSnapshot) -> str:

@@ -75,3 +75,15 @@ def test_screen_prompt_is_compact():
 def test_static_prefix_is_measured():
     tokens = static_prefix_tokens(analysis_prompt(context(), []))
     assert 1500 < tokens < 4096  # below the 4,096-token caching minimum: see the README's cost section
+
+
+def test_unknown_values_are_left_out_not_printed_as_none():
+    from decimal import Decimal
+
+    from trading_bot.domain.market import Ticker
+    from tests.kit.snapshots import snapshot
+
+    snap = snapshot().model_copy(update={"ticker": Ticker(inst_id="BTC-USDT-SWAP", last=Decimal("67000"), bid=None,
+                                                          ask=None, high_24h=Decimal("68000"), ts=AT)})
+    prompt = analysis_prompt(context(snap), [])
+    assert "24h: high 68000\n" in prompt.user and "None" not in prompt.user
