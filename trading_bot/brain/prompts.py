@@ -101,6 +101,8 @@ def render_market(s: MarketSnapshot) -> str:
                      f"imbalance {_num(b.imbalance)} (−1 asks dominate .. +1 bids dominate)")
     if s.funding is not None:
         lines.append(f"funding_rate: {_pct(s.funding.rate)} per interval, next funding {_time(s.funding.next_funding_time)}")
+    if s.price_change_1h_pct is not None:
+        lines.append(f"price_change_1h: {_num(s.price_change_1h_pct)}%")
     if s.open_interest is not None:
         lines.append(f"open_interest: {s.open_interest.oi_ccy} base, change_1h {_num(s.oi_change_1h_pct)}%")
     for anomaly in s.anomalies:
@@ -108,6 +110,8 @@ def render_market(s: MarketSnapshot) -> str:
     stale = {k: v for k, v in s.freshness_seconds.items() if v > 60}
     if stale:
         lines.append("stale_sources_seconds: " + ", ".join(f"{k}={_num(v)}" for k, v in sorted(stale.items())))
+    if s.missing:
+        lines.append("missing: " + "; ".join(f"{k} ({v})" for k, v in sorted(s.missing.items())))
     lines.append("</market>")
     return "\n".join(lines)
 
@@ -146,7 +150,7 @@ def render_regimes(s: MarketSnapshot) -> str:
     for tf, view in s.timeframes.items():
         r = view.regime
         if r is None:
-            lines.append(f"{tf}: unknown (not enough data)")
+            lines.append(f"{tf}: unknown ({view.regime_missing or 'not enough data'})")
         else:
             lines.append(f"{tf}: {r.label} (adx {_num(r.adx)}, ema20_slope {_num(r.ema20_slope)}, "
                          f"atr_ratio {_num(r.atr_ratio)}): {r.reason}")

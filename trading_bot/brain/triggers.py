@@ -23,9 +23,9 @@ def calendar_trigger(calendar: EconomicCalendar, now: datetime) -> str | None:
 
 
 def price_move_trigger(snapshot: MarketSnapshot) -> str | None:
-    if any(a.kind == "price_move" for a in snapshot.anomalies):
-        return "price_move"
-    return None
+    flagged = any(a.kind == "price_move" for a in snapshot.anomalies)
+    change = snapshot.price_change_1h_pct
+    return "price_move" if flagged or (change is not None and abs(change) > PRICE_MOVE_PCT) else None
 
 
 def funding_trigger(snapshot: MarketSnapshot) -> str | None:

@@ -28,6 +28,7 @@ def logs(database):  # noqa: ANN001, ANN201
         (lambda: context(positions=[position()]), "open_position"),
         (lambda: context(snapshot(at=FOMC - timedelta(minutes=30))), "calendar:FOMC"),
         (lambda: context(snapshot(anomalies=[MOVE])), "price_move"),
+        (lambda: context(snapshot().model_copy(update={"price_change_1h_pct": -3.2})), "price_move"),
         (lambda: context(snapshot(funding="-0.00051")), "funding_spike"),
         (lambda: context(manual_trigger=True), "manual"),
     ],

@@ -87,3 +87,11 @@ def test_unknown_values_are_left_out_not_printed_as_none():
                                                           ask=None, high_24h=Decimal("68000"), ts=AT)})
     prompt = analysis_prompt(context(snap), [])
     assert "24h: high 68000\n" in prompt.user and "None" not in prompt.user
+
+
+def test_snapshot_level_facts_and_gaps_are_stated():
+    from tests.kit.snapshots import snapshot
+
+    snap = snapshot().model_copy(update={"price_change_1h_pct": -1.25, "missing": {"book": "no order book yet"}})
+    user = analysis_prompt(context(snap), []).user
+    assert "price_change_1h: -1.25%" in user and "missing: book (no order book yet)" in user
