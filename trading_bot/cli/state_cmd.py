@@ -9,7 +9,7 @@ import typer
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
 from trading_bot.clock import SystemClock, start_of_utc_day
-from trading_bot.config import Settings
+from trading_bot.config import ConfigError, Settings
 from trading_bot.risk.account_rules import daily_loss_pct, drawdown_pct
 from trading_bot.risk.service import RiskService
 from trading_bot.risk.state import StateRecord, TransitionRefused
@@ -62,6 +62,23 @@ def _show(service: RiskService, history: int) -> None:
                       markup=False)
 
 
+def _flatten(settings: Settings, service: RiskService) -> None:
+    from trading_bot.exchange.errors import ExchangeError
+    from trading_bot.exchange.factory import build_okx
+
+    try:
+        report = service.enforce_emergency(build_okx(settings))
+    except (ExchangeError, ConfigError, OSError) as exc:
+        raise fail(f"the exchange could not be reached ({exc}); positions may still be open: run "
+                   "`trading-bot halt --emergency` again (the pipeline also retries every cycle)") from None
+    for outcome in report.outcomes:
+        console.print(f"  {'ok    ' if outcome.ok else 'FAILED'} {outcome.action.description}"
+                      f"{'' if outcome.ok else f': {outcome.error}'}", markup=False)
+    console.print(report.summary(), markup=False)
+    if not report.flat:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("state")
     def state(history: int = typer.Option(5, "--history", min=0, help="Show this many recent transitions."),
@@ -73,15 +90,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("halt")
     def halt(reason: str = typer.Option("", "--reason", help="Why (stored with the event and alerted)."),
+             emergency: bool = typer.Option(False, "--emergency",
+                                            help="EMERGENCY HALT: also cancel pending entries and close every "
+                                                 "position at market now, through the configured exchange."),
              run_id: str = RUN_OPTION) -> None:
         """Stop new entries until `trading-bot resume` (open positions keep their stop-loss)."""
         settings = bootstrap()
         with embedded_for_command(settings, postgres=True, redis=True):
+            service = _service(settings, run_id)
             try:
-                record = _service(settings, run_id).state.halt(_actor(), reason or "halted from the command line")
+                record = service.state.halt(_actor(), reason or "halted from the command line", emergency)
+                console.print(f"bot is now {_describe(record)}", markup=False)
             except TransitionRefused as exc:
-                raise fail(str(exc)) from None
-            console.print(f"bot is now {_describe(record)}", markup=False)
+                if not emergency:
+                    raise fail(str(exc)) from None
+                console.print(f"{exc}; running the emergency action list again", markup=False)
+            if emergency:
+                _flatten(settings, service)
 
     @app.command("resume")
     def resume(reason: str = typer.Option("", "--reason", help="Why (stored with the event and alerted)."),

@@ -13,6 +13,10 @@ from trading_bot.config import Settings
 from trading_bot.domain.decision import Decision
 from trading_bot.domain.orders import Account, Position
 from trading_bot.logs import get_logger
+from trading_bot.domain.events import Alert
+from trading_bot.exchange.base import Exchange
+from trading_bot.risk import emergency
+from trading_bot.risk.emergency import EmergencyReport
 from trading_bot.risk.gate import account_escalation, check
 from trading_bot.risk.limits import HARD_LIMITS, RiskLimits, limits_from_settings
 from trading_bot.risk.market import MarketView
@@ -61,6 +65,19 @@ class RiskService:
         if escalation is not None:
             self.state.escalate(escalation)
         return self.state.current()
+
+    def enforce_emergency(self, exchange: Exchange) -> EmergencyReport:
+        """Run the EMERGENCY HALT action list against `exchange` and alert its outcome (CRITICAL
+        while anything is still open). Safe to repeat until the report is flat."""
+        report = emergency.flatten(exchange)
+        failures = "; ".join(f"{o.action.description}: {o.error}" for o in report.failures)
+        self.state.publish(Alert(
+            severity="WARN" if report.flat else "CRITICAL", kind="emergency_flatten",
+            message=report.summary() + (f" — failed: {failures}" if failures else ""),
+            data={"flat": report.flat, "actions": [o.action.description for o in report.outcomes],
+                  "open_positions": [p.inst_id for p in report.open_positions]},
+            ts=self.clock.now()))
+        return report
 
     def _store_rejection(self, decision: Decision, verdict: Verdict, cycle_id: str | None) -> None:
         # through JSON text: NaN and infinity, which JSONB refuses, become null there

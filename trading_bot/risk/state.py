@@ -175,19 +175,23 @@ class BotStateService:
         except redis.RedisError as exc:  # PostgreSQL holds the truth; readers fall back to it
             log.error("bot state cache not updated", error=str(exc))
 
-    def _alert(self, before: BotState, record: StateRecord) -> None:
+    def publish(self, alert: Alert) -> None:
+        """Put an alert on `system:alerts` (logged, not raised, when Redis is unreachable)."""
         if self.redis is None:
             return
+        try:
+            streams.publish(self.redis, self.keys, streams.SYSTEM_ALERTS, alert)
+        except redis.RedisError as exc:
+            log.error("alert not published", error=str(exc), kind=alert.kind)
+
+    def _alert(self, before: BotState, record: StateRecord) -> None:
         until = f" until {record.until:%Y-%m-%d %H:%M} UTC" if record.until else ""
         alert = Alert(severity=_SEVERITY_OF_ALERT[record.state], kind=f"bot_{record.state.lower()}",
                       message=f"bot {before} → {record.state}{until}: {record.reason} ({record.actor})",
                       data={"from": str(before), "to": str(record.state), "actor": record.actor,
                             "reason": record.reason, "until": record.until.isoformat() if record.until else None},
                       ts=record.since or self.clock.now())
-        try:
-            streams.publish(self.redis, self.keys, streams.SYSTEM_ALERTS, alert)
-        except redis.RedisError as exc:
-            log.error("bot state alert not published", error=str(exc), to_state=str(record.state))
+        self.publish(alert)
 
 
 def cached_state(redis_client: redis.Redis, keys: streams.Keys) -> StateRecord | None:
