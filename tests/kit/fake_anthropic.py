@@ -111,7 +111,7 @@ class FakeAnthropic:
             "usage": reply.usage or self.estimate_usage(body, text),
         }
 
-    def estimate_usage(self, body: dict[str, Any], answer: str) -> dict[str, int]:
+    def estimate_usage(self, body: dict[str, Any], answer: str) -> dict[str, Any]:
         system = body.get("system") or []
         blocks = [system] if isinstance(system, str) else [b.get("text", "") for b in system]
         user = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
@@ -125,11 +125,13 @@ class FakeAnthropic:
                 hit = key in self._cached
                 self._cached.add(key)
             read, write = (prefix, 0) if hit else (0, prefix)
+        one_hour = write if write and _ttl(system) == "1h" else 0
         return {
             "input_tokens": total - write - read,
             "output_tokens": max(1, estimate_tokens(answer)),
             "cache_creation_input_tokens": write,
             "cache_read_input_tokens": read,
+            "cache_creation": {"ephemeral_5m_input_tokens": write - one_hour, "ephemeral_1h_input_tokens": one_hour},
         }
 
 
@@ -138,6 +140,10 @@ def _breakpoint(system: Any) -> int:
         return -1
     marked = [i for i, block in enumerate(system) if block.get("cache_control")]
     return marked[-1] if marked else -1
+
+
+def _ttl(system: Any) -> str:
+    return system[_breakpoint(system)]["cache_control"].get("ttl", "5m")
 
 
 def _cached_prefix(system: Any, sizes: list[int]) -> int:
