@@ -46,6 +46,7 @@ from tests.kit.seed_writer import Rows, write_rows
 from tests.kit.seed_trading import SimTrade, decide, find_exit, journal_rows, open_trade, trade_row
 from trading_bot.backtest.inputs import ClosedTrade, EquityPoint
 from trading_bot.domain.decision import Action, Decision
+from trading_bot.risk.verdict import Rule
 from trading_bot.domain.playbook import Playbook
 from trading_bot.pipeline.ids import cl_ord_id_for, cycle_id_for
 from trading_bot.storage.db import Database
@@ -68,7 +69,8 @@ BACKTEST_RUN = "bt-seed"
 CYCLE_OFFSET = timedelta(seconds=5)
 COOLDOWN = timedelta(minutes=30)
 TELEGRAM_ADMIN = "telegram:100200300"
-RANDOM_REJECTIONS = ("reward_risk", "stop_loss_distance", "entry_price_deviation", "single_trade_notional")
+RANDOM_REJECTIONS = tuple(str(rule) for rule in (Rule.REWARD_RISK, Rule.STOP_LOSS_DISTANCE, Rule.ENTRY_DEVIATION,
+                                                  Rule.TRADE_NOTIONAL))  # names the real gate uses
 
 
 @dataclass
