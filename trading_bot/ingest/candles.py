@@ -54,7 +54,7 @@ class SinkStats:
 class CandleSink:
     """Collects pushed candles and upserts them every `interval` seconds (or at `max_batch`)."""
 
-    def __init__(self, db: Database, interval: float = 0.2, max_batch: int = 2000) -> None:
+    def __init__(self, db: Database, interval: float = 0.1, max_batch: int = 2000) -> None:
         self.db = db
         self.interval = interval
         self.max_batch = max_batch

@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from trading_bot.domain.market import Candle
 from trading_bot.storage.db import Database
@@ -48,28 +47,33 @@ def upsert_candles(db: Database, candles: Iterable[Candle], batch_size: int = BA
     return written
 
 
+COLUMNS = ("instrument", "timeframe", "ts", "open", "high", "low", "close", "volume", "volume_ccy",
+           "volume_quote", "confirmed")
+_STAGE = """CREATE TEMP TABLE IF NOT EXISTS candles_incoming
+    (LIKE candles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"""
+_MERGE = f"""INSERT INTO candles ({", ".join(COLUMNS)})
+    SELECT {", ".join(COLUMNS)} FROM candles_incoming
+    ON CONFLICT (instrument, timeframe, ts) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in COLUMNS[3:])}, updated_at = now()
+    WHERE candles.confirmed IS FALSE OR excluded.confirmed IS TRUE
+    RETURNING ts"""
+
+
 def _flush(session, batch: list[dict]) -> int:  # noqa: ANN001
+    """COPY the batch into a session-local staging table, then one INSERT … SELECT … ON CONFLICT:
+    an order of magnitude cheaper per row than parameterised INSERTs (ws-public writes thousands
+    of bars per second). A closed bar is never overwritten by a forming one."""
     # One row per key per statement (PostgreSQL refuses to touch a row twice in one upsert).
     unique = list({(r["instrument"], r["timeframe"], r["ts"]): r for r in batch}.values())
-    stmt = insert(CandleRow).values(unique)
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["instrument", "timeframe", "ts"],
-        set_={
-            "open": excluded.open,
-            "high": excluded.high,
-            "low": excluded.low,
-            "close": excluded.close,
-            "volume": excluded.volume,
-            "volume_ccy": excluded.volume_ccy,
-            "volume_quote": excluded.volume_quote,
-            "confirmed": excluded.confirmed,
-            "updated_at": func.now(),
-        },
-        where=(CandleRow.confirmed.is_(False)) | excluded.confirmed.is_(True),
-    )
-    # rowcount is not reliable for multi-row upserts here; count the rows actually written instead.
-    return len(session.execute(stmt.returning(CandleRow.ts)).all())
+    raw = session.connection().connection.driver_connection  # psycopg 3
+    with raw.cursor() as cursor:
+        cursor.execute(_STAGE)
+        cursor.execute("TRUNCATE candles_incoming")
+        with cursor.copy(f"COPY candles_incoming ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in unique:
+                copy.write_row(tuple(row[c] for c in COLUMNS))
+        cursor.execute(_MERGE)
+        return len(cursor.fetchall())
 
 
 def _to_domain(row: CandleRow) -> Candle:
