@@ -1,10 +1,10 @@
 """`ws-public`: OKX market data into PostgreSQL (candles) and Redis (latest ticker, books,
-funding, open interest), for every configured instrument.
+funding, mark price, open interest with a short history), for every configured instrument.
 
-Two connections, because OKX serves candles only on /business: tickers, books5 and funding-rate
-on /public; candle15m/1H/4H on /business. Candles are backfilled over REST at start (200 per
-timeframe), after every reconnect, whenever a bar was never seen closed, and by a periodic
-audit. Open interest has no push channel worth using here: it is polled over REST.
+Two connections, because OKX serves candles only on /business: tickers, books5, funding-rate and
+mark-price on /public; candle15m/1H/4H on /business. Candles are backfilled over REST at start
+(200 per timeframe), after every reconnect, whenever a bar was never seen closed, and by a
+periodic audit. Open interest is polled over REST every OKX_OI_POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from trading_bot.ingest.latest import LatestSink
 from trading_bot.ingest.runtime import for_each_item, heartbeat_loop, run_loops
 from trading_bot.logs import get_logger, truncate
 from trading_bot.storage.db import Database
+from trading_bot.storage.market_state import record_open_interest
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
 ROLE = "ws-public"
 AUDIT_SECONDS = 60.0
-PUBLIC_CHANNELS = ("tickers", "books5", "funding-rate")
+PUBLIC_CHANNELS = ("tickers", "books5", "funding-rate", "mark-price")
 
 
 def public_subscriptions(inst_ids: list[str]) -> list[dict[str, str]]:
@@ -69,6 +70,8 @@ class PublicFeed:
             for_each_item(message, lambda item: self._book(item, inst_id))
         elif channel == "funding-rate":
             for_each_item(message, self._funding)
+        elif channel == "mark-price":
+            for_each_item(message, self._mark)
         else:
             log.warning("ws_unexpected_channel", channel=channel, raw=truncate(message, 200))
 
@@ -79,6 +82,10 @@ class PublicFeed:
     def _book(self, item: Any, inst_id: str) -> None:
         book = parse.order_book(item, inst_id)
         self.latest.put(self.keys.books(book.inst_id), book, book.ts)
+
+    def _mark(self, item: Any) -> None:
+        mark = parse.mark_price(item)
+        self.latest.put(self.keys.mark_price(mark.inst_id), mark, mark.ts)
 
     def _funding(self, item: Any) -> None:
         funding = parse.funding_rate(item)
@@ -104,7 +111,7 @@ class PublicFeed:
             for inst_id in self.inst_ids:
                 try:
                     oi = await asyncio.to_thread(self.exchange.open_interest, inst_id)
-                    self.latest.put(self.keys.open_interest(inst_id), oi, oi.ts)
+                    await asyncio.to_thread(record_open_interest, self.client, self.keys, oi)  # latest + 1H history
                 except Exception as exc:
                     log.warning("open_interest_poll_failed", instrument=inst_id, error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(self.oi_poll_seconds)

@@ -95,6 +95,13 @@ def test_funding_rate_with_empty_next_rate() -> None:
     assert docs.next_rate is None  # interestRate/impactValue are "" there too and are not read
 
 
+def test_mark_price_rest_and_ws() -> None:
+    rest = parse.mark_price(doc_example("rest_public_mark-price.json", "Response")["data"][0])
+    assert (rest.inst_id, rest.mark_px) == ("BTC-USDT-SWAP", D("200"))
+    pushed = parse.mark_price(doc_example("ws_mark-price.json", "Push")["data"][0])
+    assert pushed.mark_px == D("0.1") and pushed.ts == datetime.fromtimestamp(1597026383.085, UTC)
+
+
 def test_open_interest_and_server_time() -> None:
     oi = parse.open_interest(recorded("public_open-interest__BTC-USDT-SWAP.json")["data"][0])
     assert (oi.oi, oi.oi_ccy, oi.oi_usd) == (D("2663107.29999999861"), D("26631.0729999999861"), D("1676426045.349999124995"))

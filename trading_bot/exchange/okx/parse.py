@@ -13,7 +13,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from trading_bot.domain.market import BookLevel, Candle, FundingRate, Instrument, OpenInterest, OrderBook, Ticker
+from trading_bot.domain.market import (
+    BookLevel,
+    Candle,
+    FundingRate,
+    Instrument,
+    MarkPrice,
+    OpenInterest,
+    OrderBook,
+    Ticker,
+)
 from trading_bot.domain.orders import Account, AlgoOrder, Fill, Order, OrderAck, Position
 from trading_bot.exchange.okx.values import (
     ParseError,
@@ -148,6 +157,11 @@ def open_interest(raw: Any) -> OpenInterest:
         oi_usd=opt_dec(item, "oiUsd"),
         ts=ts(item, "ts"),
     )
+
+
+def mark_price(raw: Any) -> MarkPrice:
+    item = _item(raw)
+    return MarkPrice(inst_id=text(item, "instId"), mark_px=dec(item, "markPx"), ts=ts(item, "ts"))
 
 
 def server_time(raw: Any) -> datetime:
