@@ -63,12 +63,16 @@ def _from_frame(frame: pd.DataFrame, path: Path) -> CandleTable:
     if "ts_ms" in frame.columns:
         stamps = frame["ts_ms"].astype("int64").to_numpy()
     elif "date" in frame.columns:
-        dates = pd.to_datetime(frame["date"], utc=True)
-        stamps = (dates.astype("int64") // 1_000_000).to_numpy()
+        stamps = epoch_ms(frame["date"])
     else:
         raise CandleFileError(f"{path}: needs a `ts_ms` or `date` column with the bar open time")
     columns = {c: [_decimal_text(v) for v in frame[c].tolist()] for c in OHLCV}
     return CandleTable(stamps, columns, "base")
+
+
+def epoch_ms(dates: pd.Series) -> np.ndarray:
+    """Unix milliseconds of timestamps or ISO texts (whatever resolution pandas parsed them at)."""
+    return pd.to_datetime(dates, utc=True).dt.as_unit("ms").astype("int64").to_numpy()
 
 
 def _decimal_text(value: object) -> str:
@@ -137,7 +141,7 @@ def load_frame(path: Path, timeframe: str) -> CandleFrame:
         if "ts_ms" in data.columns:
             stamps = data["ts_ms"].astype("int64").to_numpy()
         else:
-            stamps = (pd.to_datetime(data["date"], utc=True).astype("int64") // 1_000_000).to_numpy()
+            stamps = epoch_ms(data["date"])
         order = np.argsort(stamps, kind="stable")
         frame = CandleFrame.from_arrays(timeframe, stamps[order], *(data[c].to_numpy()[order] for c in OHLCV))
     else:

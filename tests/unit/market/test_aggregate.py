@@ -70,3 +70,13 @@ def test_real_one_minute_bars_aggregate_to_the_real_fifteen_minute_bars(shared_d
     frame_hourly = aggregate_frame(one_minute.slice(0, 600), "1H")
     assert [float(c.high) for c in hourly] == frame_hourly.high.tolist()
     assert [float(c.close) for c in hourly] == frame_hourly.close.tolist()
+
+
+def test_file_times_become_epoch_milliseconds_whatever_the_parsed_resolution() -> None:
+    import pandas as pd
+
+    from trading_bot.market.candle_files import epoch_ms
+
+    texts = pd.Series(["2023-01-01T00:15:00Z", "2026-04-18T04:15:00Z"])
+    assert epoch_ms(texts).tolist() == [1672532100000, 1776485700000]
+    assert epoch_ms(pd.to_datetime(texts, utc=True).dt.as_unit("ns")).tolist() == [1672532100000, 1776485700000]

@@ -125,6 +125,12 @@ def latest_ts(db: Database, inst_id: str, timeframe: str, confirmed_only: bool =
         return session.scalar(query)
 
 
+def earliest_ts(db: Database, inst_id: str, timeframe: str) -> datetime | None:
+    query = select(func.min(CandleRow.ts)).where(CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe)
+    with db.session() as session:
+        return session.scalar(query)
+
+
 def count(db: Database, inst_id: str, timeframe: str) -> int:
     query = select(func.count()).select_from(CandleRow).where(
         CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe

@@ -1,0 +1,134 @@
+"""`trading-bot data import|aggregate`: candles into the database (files, or higher timeframes)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from trading_bot.cli.common import bootstrap, console, embedded_for_command, err_console, fail
+from trading_bot.clock import parse_iso
+from trading_bot.config import INSTRUMENT_PATTERN
+from trading_bot.domain.market import TIMEFRAME_SECONDS
+
+TIMEFRAMES = ", ".join(TIMEFRAME_SECONDS)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=False)
+
+
+def _check(instrument: str, *timeframes: str) -> None:
+    if not INSTRUMENT_PATTERN.match(instrument):
+        raise fail(f"--instrument: expected an instrument such as BTC-USDT-SWAP, got {instrument!r}")
+    for timeframe in timeframes:
+        if timeframe not in TIMEFRAME_SECONDS:
+            raise fail(f"unknown timeframe {timeframe!r}; expected one of {TIMEFRAMES}")
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def register(app: typer.Typer) -> None:
+    data = typer.Typer(help="Candle data: import files, aggregate timeframes.", no_args_is_help=True)
+    app.add_typer(data, name="data")
+
+    @data.command("import")
+    def import_command(
+        file: Path = typer.Argument(..., help="A .feather or .csv(.gz) OHLCV file (the format of ../shared/data), "
+                                               "or OKX candle JSON (a candles/history-candles response)."),
+        instrument: str = typer.Option(..., "--instrument", help="Instrument the candles belong to."),
+        timeframe: str = typer.Option(..., "--timeframe", help=f"Bar size of the file: {TIMEFRAMES}."),
+        ct_val: str = typer.Option(None, "--ct-val", help="Contract value (ctVal) to turn base volume into contracts; "
+                                                          "known for BTC-USDT-SWAP and ETH-USDT-SWAP."),
+        aggregate: str = typer.Option(None, "--aggregate", help="Also build these higher timeframes from the "
+                                                                "imported bars, e.g. 15m,1H,4H."),
+    ) -> None:
+        """Load candles into the candles table. Idempotent: importing the same file again changes
+        nothing. Feather/CSV volume is base currency (BTC); the quote volume those files lack is
+        stored as volume × close."""
+        from trading_bot.market.candle_files import CandleFileError
+        from trading_bot.market.importer import aggregate_stored, import_file
+        from trading_bot.storage.db import Database
+
+        targets = _split(aggregate)
+        _check(instrument, timeframe, *targets)
+        contract = _decimal(ct_val)
+        settings = bootstrap()
+        with embedded_for_command(settings):
+            db = Database.from_settings(settings)
+            try:
+                with _progress() as bar:
+                    task = bar.add_task(f"importing {file.name}", total=None)
+                    report = import_file(db, file, instrument, timeframe, contract,
+                                         progress=lambda n, total: bar.update(task, advance=n, total=total))
+            except (CandleFileError, ValueError) as exc:
+                raise fail(str(exc)) from None
+            _print_import(report, instrument, timeframe)
+            if targets and report.first is not None:
+                _aggregate(db, instrument, timeframe, targets, report.first, report.last, aggregate_stored)
+
+    @data.command("aggregate")
+    def aggregate_command(
+        instrument: str = typer.Option(..., "--instrument", help="Instrument whose candles to aggregate."),
+        source: str = typer.Option("1m", "--timeframe", help="The stored timeframe to aggregate."),
+        targets: str = typer.Option("15m,1H,4H", "--into", help="Higher timeframes to build, comma-separated (≤ 4H)."),
+        start: str = typer.Option(None, "--from", help="First bar time (ISO-8601); default: the oldest stored."),
+        end: str = typer.Option(None, "--to", help="Last bar time (ISO-8601); default: the newest stored."),
+    ) -> None:
+        """Build higher-timeframe candles exactly from stored lower ones (complete buckets only)."""
+        from trading_bot.market.importer import aggregate_stored
+        from trading_bot.storage.db import Database
+
+        wanted = _split(targets)
+        _check(instrument, source, *wanted)
+        try:
+            first, last = (parse_iso(start) if start else None), (parse_iso(end) if end else None)
+        except ValueError:
+            raise fail("--from/--to: expected ISO-8601 times such as 2026-01-05T00:00:00Z") from None
+        settings = bootstrap()
+        with embedded_for_command(settings):
+            _aggregate(Database.from_settings(settings), instrument, source, wanted, first, last, aggregate_stored)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise fail(f"--ct-val: expected a number such as 0.01, got {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise fail(f"--ct-val: expected a positive number, got {text!r}")
+    return value
+
+
+def _print_import(report, instrument: str, timeframe: str) -> None:  # noqa: ANN001
+    if not report.rows:
+        console.print("the file holds no candles")
+        return
+    console.print(f"{instrument} {timeframe}: {report.rows:,} bars {report.first:%Y-%m-%d %H:%M}Z → "
+                  f"{report.last:%Y-%m-%d %H:%M}Z, {report.new:,} new, {report.rows - report.new:,} already stored",
+                  markup=False)
+    if report.missing_bars:
+        console.print(f"warning: {report.missing_bars:,} bars are missing between the first and the last",
+                      markup=False)
+    if report.forming:
+        console.print(f"{report.forming} bar(s) still forming (confirm 0) stored as unconfirmed", markup=False)
+
+
+def _aggregate(db, instrument: str, source: str, targets: list[str], first, last, aggregate_stored) -> None:  # noqa: ANN001
+    try:
+        with _progress() as bar:
+            task = bar.add_task(f"aggregating {source} → {','.join(targets)}", total=None)
+            reports = aggregate_stored(db, instrument, source, targets, first, last,
+                                       progress=lambda n, _: bar.update(task, advance=n))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    for target, report in reports.items():
+        skipped = f", {report.incomplete:,} incomplete bucket(s) left out" if report.incomplete else ""
+        console.print(f"{instrument} {target}: {report.built:,} bars built from {source}{skipped}", markup=False)
