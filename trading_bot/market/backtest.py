@@ -35,8 +35,9 @@ def memory_builder(inst_id: str, base: CandleFrame, state: MarketState | None = 
 
 
 def precomputed_builder(inst_id: str, base: CandleFrame, state: MarketState | None = None,
-                        lookback: int = DEFAULT_LOOKBACK,
-                        timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES) -> SnapshotBuilder:
+                        lookback: int = DEFAULT_LOOKBACK, timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES,
+                        workers: int = 1) -> SnapshotBuilder:
+    """`workers` > 1 splits the preparation over processes (see market/window_pass.py)."""
     source = memory_source(inst_id, base, state, timeframes)
-    views = PrecomputedViews(source, source.frames, lookback)
+    views = PrecomputedViews(source, source.frames, lookback, workers)
     return SnapshotBuilder(source, lookback, timeframes, views=views)

@@ -8,8 +8,9 @@ holds closed bars only; the forming bar travels separately and never reaches an 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,13 +36,13 @@ class CandleFrame:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+    step_ms: int = field(init=False)  # the timeframe in ms
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step_ms", timeframe_ms(self.timeframe))
 
     def __len__(self) -> int:
         return len(self.ts)
-
-    @property
-    def step_ms(self) -> int:
-        return timeframe_ms(self.timeframe)
 
     @classmethod
     def empty(cls, timeframe: str) -> CandleFrame:
@@ -83,13 +84,25 @@ class CandleFrame:
 
     def closed_count(self, at: datetime) -> int:
         """How many leading bars have closed by `at` (open time + timeframe ≤ at)."""
-        return int(self.ts.searchsorted(to_ms(at) - self.step_ms, side="right"))
+        return self.closed_count_ms(epoch_ms(at))
+
+    def closed_count_ms(self, at_ms: int) -> int:
+        return int(self.ts.searchsorted(at_ms - self.step_ms, side="right"))
+
+    def last_close_ms(self) -> int:
+        return int(self.ts[-1]) + self.step_ms
 
     def open_time(self, index: int) -> datetime:
         return from_ms(int(self.ts[index]))
 
     def close_time(self, index: int) -> datetime:
         return from_ms(int(self.ts[index]) + self.step_ms)
+
+
+@lru_cache(maxsize=64)
+def epoch_ms(at: datetime) -> int:
+    """Unix ms of an aware time (cached: a snapshot asks for the same `at` for every timeframe)."""
+    return to_ms(at)
 
 
 def window_starts(frame: CandleFrame, lookback: int) -> np.ndarray:

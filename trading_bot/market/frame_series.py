@@ -17,16 +17,22 @@ import numpy as np
 
 from trading_bot.clock import from_ms
 from trading_bot.domain.snapshot import PivotLevels
-from trading_bot.market import overlays, ta_engine
+from trading_bot.market import overlays, signals, ta_engine
 from trading_bot.market.frame import CandleFrame, window_starts
 from trading_bot.market.levels import NO_PREVIOUS_DAY, PIVOT_NAMES, Fractals, find_fractals, pivot_series
 from trading_bot.market.rolling import rolling_mean
 from trading_bot.market.unavailable import Unavailable
-from trading_bot.market.volume_profile import Profiles, profiles
+from trading_bot.market.volume_profile import Profiles
+from trading_bot.market.window_pass import TA_COLUMNS, window_pass
 
 VOLUME_MEAN_BARS = 20
 
-TA_COLUMNS = (*ta_engine.OUTPUTS, *ta_engine.EXTRAS)
+# The numeric fields of an IndicatorSet, in the column order of FrameSeries.numbers, then the regime inputs.
+NUMBER_FIELDS = ("close", "volume", *ta_engine.OUTPUTS, "volume_mean_20", *overlays.ICHIMOKU_BARS_NEEDED,
+                 "vwap", "bb_position", "atr_pct")
+REGIME_COLUMNS = ("ema20_slope", "atr_ratio")
+COLUMNS = (*NUMBER_FIELDS, *REGIME_COLUMNS)
+LABELS = {"rsi_zone": signals.RSI_ZONES, "ema_alignment": signals.ALIGNMENTS, "macd_cross": signals.MACD_CROSSES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,33 +40,43 @@ class FrameSeries:
     frame: CandleFrame
     lookback: int
     starts: np.ndarray  # first bar of each bar's window
-    vwap: np.ndarray
+    numbers: np.ndarray  # bars × COLUMNS (NaN: not computable, or a bar not requested)
+    labels: dict[str, np.ndarray]  # label field -> codes into LABELS[field] (0: not computable)
     vwap_status: np.ndarray
-    bounded: dict[str, np.ndarray]  # volume_mean_20 and the Ichimoku lines
     pivots: np.ndarray  # rows in PIVOT_NAMES order
     fractals: Fractals
-    ta: np.ndarray  # bars × TA_COLUMNS, NaN for bars not requested
-    profile_at: dict[int, int]  # bar -> row of `profile`
-    profile: Profiles
+    profile: Profiles  # aligned with the frame's bars
     _pivot_cache: dict[tuple[float, ...], PivotLevels] = field(default_factory=dict)
 
     @classmethod
-    def compute(cls, frame: CandleFrame, lookback: int, indices: np.ndarray | None = None) -> FrameSeries:
-        """Series of `frame`; the per-window values only for `indices` (default: every bar)."""
+    def compute(cls, frame: CandleFrame, lookback: int, indices: np.ndarray | None = None,
+                workers: int = 1) -> FrameSeries:
+        """Series of `frame`; the per-window values only for `indices` (default: every bar), split over
+        `workers` processes for long histories (market/window_pass.py)."""
         n = len(frame)
         wanted = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64)
         starts = window_starts(frame, lookback)
         counts = np.arange(n) - starts + 1
+        per_window = window_pass(frame, starts, wanted, lookback, workers)
+        ta = dict(zip(TA_COLUMNS, per_window.ta.T, strict=True))
         vwap, status = overlays.vwap_series(frame, starts)
-        bounded = {"volume_mean_20": rolling_mean(frame.volume, counts, VOLUME_MEAN_BARS)}
-        bounded.update(overlays.ichimoku_series(frame, counts))
-        typical = (frame.high + frame.low + frame.close) / 3.0
+        columns = {"close": frame.close, "volume": frame.volume, **ta,
+                   "volume_mean_20": rolling_mean(frame.volume, counts, VOLUME_MEAN_BARS),
+                   **overlays.ichimoku_series(frame, counts), "vwap": vwap,
+                   "bb_position": signals.bb_position(frame.close, ta["bb_lower"], ta["bb_upper"]),
+                   "atr_pct": signals.atr_pct(ta["atr"], frame.close),
+                   "ema20_slope": signals.ema_slope(ta["ema20"], ta["ema20_before"], ta_engine.EMA_SLOPE_BARS),
+                   "atr_ratio": signals.atr_ratio(ta["atr"], ta["atr_mean"])}
+        labels = {"rsi_zone": signals.rsi_zone(ta["rsi"]),
+                  "ema_alignment": signals.ema_alignment(ta["ema20"], ta["ema50"], ta["ema200"]),
+                  "macd_cross": signals.macd_cross(ta["prev_macd"], ta["prev_macd_signal"], ta["macd"],
+                                                   ta["macd_signal"])}
         return cls(
-            frame=frame, lookback=lookback, starts=starts, vwap=vwap, vwap_status=status, bounded=bounded,
-            pivots=pivot_series(frame, starts), fractals=find_fractals(frame),
-            ta=_ta_pass(frame, starts, wanted),
-            profile_at={int(i): row for row, i in enumerate(wanted)},
-            profile=profiles(frame.high, frame.low, typical, frame.volume, starts, wanted, lookback),
+            frame=frame, lookback=lookback, starts=starts,
+            numbers=np.ascontiguousarray(np.column_stack([columns[name] for name in COLUMNS]) if n else
+                                         np.empty((0, len(COLUMNS)))),
+            labels=labels, vwap_status=status, pivots=pivot_series(frame, starts), fractals=find_fractals(frame),
+            profile=per_window.profile,
         )
 
     def count(self, index: int) -> int:
@@ -82,15 +98,3 @@ class FrameSeries:
         if levels is None:
             levels = self._pivot_cache[key] = PivotLevels.model_validate(dict(zip(PIVOT_NAMES, key, strict=True)))
         return levels
-
-
-def _ta_pass(frame: CandleFrame, starts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    out = np.full((len(frame), len(TA_COLUMNS)), np.nan)
-    if not len(wanted):
-        return out
-    high, low, close, volume = frame.high, frame.low, frame.close, frame.volume
-    window_values = ta_engine.window_values
-    rows = [window_values(high[s:i + 1], low[s:i + 1], close[s:i + 1], volume[s:i + 1])
-            for s, i in zip(starts[wanted].tolist(), wanted.tolist(), strict=True)]
-    out[wanted] = rows
-    return out

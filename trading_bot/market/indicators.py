@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from trading_bot.domain.snapshot import IndicatorSet, Regime, VolumeProfile
-from trading_bot.market import overlays, signals, ta_engine
+from trading_bot.market import overlays, ta_engine
 from trading_bot.market.frame import Window
-from trading_bot.market.frame_series import VOLUME_MEAN_BARS, FrameSeries
+from trading_bot.market.frame_series import LABELS, NUMBER_FIELDS, VOLUME_MEAN_BARS, FrameSeries
 from trading_bot.market.levels import support_resistance
-from trading_bot.market.regime import RegimeInputs, atr_ratio, classify, ema_slope
+from trading_bot.market.regime import RegimeInputs, classify
 from trading_bot.market.unavailable import Unavailable, needs_bars
 from trading_bot.market.volume_profile import MIN_BARS as PROFILE_MIN_BARS
 from trading_bot.market.volume_profile import PROFILE_REASONS, PROFILE_SHORT
@@ -30,17 +30,19 @@ from trading_bot.market.volume_profile import PROFILE_REASONS, PROFILE_SHORT
 DEFAULT_LOOKBACK = 200
 MACD_CROSS_BARS = ta_engine.BARS_NEEDED["macd"] + 1
 
-# IndicatorSet fields filled from numbers, with the closed bars each needs.
+# Closed bars each numeric field needs (TA-Lib outputs, bounded-memory series).
 _TA_BARS = {"rsi": "rsi", "macd": "macd", "macd_signal": "macd", "macd_hist": "macd", "bb_upper": "bb",
             "bb_middle": "bb", "bb_lower": "bb", "ema20": "ema20", "ema50": "ema50", "ema200": "ema200",
             "atr": "atr", "adx": "adx", "plus_di": "di", "minus_di": "di", "stochrsi_k": "stochrsi",
             "stochrsi_d": "stochrsi", "obv": "obv"}
-TA_NEEDS: tuple[tuple[str, int], ...] = tuple(
-    (name, ta_engine.BARS_NEEDED[_TA_BARS[name]]) for name in ta_engine.OUTPUTS)
-_N_OUTPUTS = len(ta_engine.OUTPUTS)
-_EMA20, _ATR = ta_engine.OUTPUTS.index("ema20"), ta_engine.OUTPUTS.index("atr")
-BOUNDED_NEEDS: tuple[tuple[str, int], ...] = (
-    ("volume_mean_20", VOLUME_MEAN_BARS), *overlays.ICHIMOKU_BARS_NEEDED.items())
+BARS_NEEDED: dict[str, int] = {
+    "close": 1, "volume": 1, "volume_mean_20": VOLUME_MEAN_BARS, **overlays.ICHIMOKU_BARS_NEEDED,
+    **{name: ta_engine.BARS_NEEDED[key] for name, key in _TA_BARS.items()},
+}
+# What a derived value is computed from (its reason names the first missing input).
+DERIVED_FROM = {"bb_position": ("bb_lower", "bb_upper"), "atr_pct": ("atr",), "rsi_zone": ("rsi",),
+                "ema_alignment": ("ema20", "ema50", "ema200")}
+_N = len(NUMBER_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,88 +67,68 @@ def analyse(window: Window, lookback: int = DEFAULT_LOOKBACK) -> WindowAnalysis:
 
 def analyse_bar(series: FrameSeries, index: int, gap_before: datetime | None = None) -> WindowAnalysis:
     """The indicator set at bar `index` (one of the bars `series` was computed for)."""
-    frame = series.frame
-    bars = _Bars(series.count(index), gap_before if gap_before is not None else series.gap_before(index))
-    numbers = series.ta[index].tolist()
-    bars.values.update(close=float(frame.close[index]), volume=float(frame.volume[index]))
-    bars.numbers(TA_NEEDS, numbers[:_N_OUTPUTS])
-    bars.numbers(BOUNDED_NEEDS, [float(series.bounded[name][index]) for name, _ in BOUNDED_NEEDS])
-    status = int(series.vwap_status[index])
-    bars.put("vwap", Unavailable(overlays.VWAP_REASONS[status]) if status else float(series.vwap[index]))
-    bars.put("pivots", series.pivot_levels(index))
-    bars.put("volume_profile", _profile(series, index, bars))
-    extras = dict(zip(ta_engine.EXTRAS, numbers[_N_OUTPUTS:], strict=True))
-    _put_derived(bars, extras)
-    bars.values["supports"], bars.values["resistances"] = support_resistance(
-        series.fractals, int(series.starts[index]), index, bars.values["close"], bars.values["pivots"])
-    regime = classify(RegimeInputs(
-        bars.values["adx"],
-        ema_slope(numbers[_EMA20], extras["ema20_before"]),
-        atr_ratio(numbers[_ATR], extras["atr_mean"]),
-    ))
-    indicators = IndicatorSet.model_validate({**bars.values, "missing": bars.missing})
+    row = series.numbers[index].tolist()
+    values: dict[str, Any] = dict(zip(NUMBER_FIELDS, row[:_N], strict=True))
+    for name, codes in series.labels.items():
+        values[name] = LABELS[name][codes[index]]
+    missing: dict[str, str] = {}
+    if not all(map(math.isfinite, row[:_N])) or None in (values["rsi_zone"], values["ema_alignment"],
+                                                         values["macd_cross"]):
+        gap = gap_before if gap_before is not None else series.gap_before(index)
+        _explain(values, missing, series, index, gap)
+    pivots = series.pivot_levels(index)
+    if isinstance(pivots, Unavailable):
+        missing["pivots"] = pivots.reason
+    values["pivots"] = None if isinstance(pivots, Unavailable) else pivots
+    values["volume_profile"] = _profile(series, index, missing, gap_before)
+    start = int(series.starts[index])
+    values["supports"], values["resistances"] = support_resistance(
+        series.fractals, start, index, values["close"], values["pivots"])
+    slope, ratio = row[_N], row[_N + 1]
+    regime = classify(RegimeInputs(values["adx"], slope if math.isfinite(slope) else None,
+                                   ratio if math.isfinite(ratio) else None))
+    indicators = IndicatorSet.model_validate({**values, "missing": missing})
     if isinstance(regime, Unavailable):
         return WindowAnalysis(indicators, None, regime.reason)
     return WindowAnalysis(indicators, regime, None)
 
 
-class _Bars:
-    """The values of one bar being assembled, and the reasons of the missing ones."""
-
-    __slots__ = ("count", "gap", "values", "missing")
-
-    def __init__(self, count: int, gap: datetime | None) -> None:
-        self.count = count  # bars in the window
-        self.gap = gap
-        self.values: dict[str, Any] = {}
-        self.missing: dict[str, str] = {}
-
-    def put(self, name: str, value: Any) -> None:
-        if isinstance(value, Unavailable):
-            self.values[name] = None
-            self.missing[name] = value.reason
-        else:
-            self.values[name] = value
-
-    def numbers(self, needs: tuple[tuple[str, int], ...], numbers: list[float]) -> None:
-        """Put `numbers` (in the order of `needs`); a non-finite one is missing for lack of bars."""
-        if all(map(math.isfinite, numbers)):  # the usual case, once the window is long enough
-            self.values.update(zip((name for name, _ in needs), numbers, strict=True))
-            return
-        for (name, needed), number in zip(needs, numbers, strict=True):
-            self.put(name, number if math.isfinite(number) else needs_bars(needed, self.count, self.gap))
-
-    def have(self, *names: str) -> bool:
-        return all(self.values.get(name) is not None for name in names)
-
-    def why(self, *names: str) -> Unavailable:
-        first = next(name for name in names if self.values.get(name) is None)
-        return Unavailable(f"{first}: {self.missing[first]}")
+def _explain(values: dict[str, Any], missing: dict[str, str], series: FrameSeries, index: int,
+             gap: datetime | None) -> None:
+    """Replace NaN by None and say why (the slow path: only while some value is missing)."""
+    count = series.count(index)
+    for name in NUMBER_FIELDS:
+        if math.isfinite(values[name]):
+            continue
+        values[name] = None
+        if name in BARS_NEEDED:
+            missing[name] = needs_bars(BARS_NEEDED[name], count, gap).reason
+    status = int(series.vwap_status[index])
+    if values["vwap"] is None:
+        missing["vwap"] = overlays.VWAP_REASONS.get(status, "unavailable")
+    for name, inputs in DERIVED_FROM.items():
+        if values[name] is not None:
+            continue
+        absent = next((i for i in inputs if values[i] is None), None)
+        missing[name] = f"{absent}: {missing[absent]}" if absent else _DERIVED_REASONS[name]
+    if values["macd_cross"] is None:
+        missing["macd_cross"] = needs_bars(MACD_CROSS_BARS, count, gap).reason
 
 
-def _profile(series: FrameSeries, index: int, bars: _Bars) -> VolumeProfile | Unavailable:
-    row = series.profile_at[index]
-    status = int(series.profile.status[row])
-    if status == PROFILE_SHORT:
-        return needs_bars(PROFILE_MIN_BARS, bars.count, bars.gap)
-    if status:
-        return Unavailable(PROFILE_REASONS[status])
+_DERIVED_REASONS = {"bb_position": "the Bollinger bands have zero width (flat prices)",
+                    "atr_pct": "close is not positive"}
+
+
+def _profile(series: FrameSeries, index: int, missing: dict[str, str], gap_before: datetime | None
+             ) -> VolumeProfile | None:
     profile = series.profile
-    return VolumeProfile(poc=float(profile.poc[row]), value_area_high=float(profile.value_area_high[row]),
-                         value_area_low=float(profile.value_area_low[row]))
-
-
-def _put_derived(bars: _Bars, extras: dict[str, float]) -> None:
-    v = bars.values
-    bars.put("rsi_zone", signals.rsi_zone(v["rsi"]) if bars.have("rsi") else bars.why("rsi"))
-    bands = ("bb_lower", "bb_upper")
-    bars.put("bb_position", signals.bb_position(v["close"], *(v[b] for b in bands)) if bars.have(*bands)
-             else bars.why(*bands))
-    emas = ("ema20", "ema50", "ema200")
-    bars.put("ema_alignment", signals.ema_alignment(*(v[e] for e in emas)) if bars.have(*emas) else bars.why(*emas))
-    bars.put("atr_pct", signals.atr_pct(v["atr"], v["close"]) if bars.have("atr") else bars.why("atr"))
-    if bars.count < MACD_CROSS_BARS:
-        bars.put("macd_cross", needs_bars(MACD_CROSS_BARS, bars.count, bars.gap))
-    else:
-        bars.put("macd_cross", signals.macd_cross(extras["prev_macd"], extras["prev_macd_signal"],
-                                                  v["macd"], v["macd_signal"]))
+    status = int(profile.status[index])
+    if status == PROFILE_SHORT:
+        gap = gap_before if gap_before is not None else series.gap_before(index)
+        missing["volume_profile"] = needs_bars(PROFILE_MIN_BARS, series.count(index), gap).reason
+        return None
+    if status:
+        missing["volume_profile"] = PROFILE_REASONS[status]
+        return None
+    return VolumeProfile(poc=float(profile.poc[index]), value_area_high=float(profile.value_area_high[index]),
+                         value_area_low=float(profile.value_area_low[index]))

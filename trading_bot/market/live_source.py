@@ -72,7 +72,7 @@ class LiveSource:
     def _latest(self, key: str, model: type[M], kind: str, at: datetime) -> M | Unavailable:
         value = market_state.get_latest(self.client, key, model)
         if value is None:
-            return Unavailable(f"no {kind} in Redis (is ws-public running?)")
+            return Unavailable(f"no {kind} in Redis (written by ws-public)")
         if value.ts > at:  # (its time is not named: it would leak the future into the snapshot)
             return Unavailable(f"the latest {kind} is newer than the snapshot time and no history is kept")
         return value

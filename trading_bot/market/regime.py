@@ -8,7 +8,6 @@ label is given only if the missing input cannot change it; else there is no regi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from trading_bot.domain.snapshot import Regime
@@ -26,20 +25,6 @@ class RegimeInputs:
     adx: float | None
     ema20_slope: float | None  # % change of EMA20 per bar over the last EMA_SLOPE_BARS bars
     atr_ratio: float | None  # ATR / mean of its last ATR_MEAN_BARS values (the current one included)
-
-
-def ema_slope(now: float, before: float, bars: int = EMA_SLOPE_BARS) -> float | None:
-    """% change of the EMA per bar between `bars` bars ago (`before`) and now."""
-    if not (math.isfinite(now) and math.isfinite(before)) or before == 0:
-        return None
-    return (now / before - 1.0) * 100.0 / bars
-
-
-def atr_ratio(atr: float, mean: float) -> float | None:
-    """ATR against the mean of its last ATR_MEAN_BARS values (the current one included)."""
-    if not (math.isfinite(atr) and math.isfinite(mean)) or mean <= 0:
-        return None
-    return atr / mean
 
 
 def classify(inputs: RegimeInputs) -> Regime | Unavailable:

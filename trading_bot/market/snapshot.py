@@ -26,13 +26,14 @@ from trading_bot.domain.market import (
 from trading_bot.domain.snapshot import BookSummary, MarketSnapshot, TimeframeView
 from trading_bot.market import anomalies
 from trading_bot.market.book import summarize
-from trading_bot.market.frame import CandleFrame
+from trading_bot.market.frame import CandleFrame, epoch_ms
 from trading_bot.market.indicators import DEFAULT_LOOKBACK
 from trading_bot.market.sources import MarketSource
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.views import TimeframeViews, WindowViews
 
 HOUR = timedelta(hours=1)
+HOUR_MS = 3_600_000
 OI_MAX_AGE = timedelta(minutes=15)  # an open-interest sample older than this is not "now" / "1H ago"
 
 
@@ -65,9 +66,10 @@ class SnapshotBuilder:
         missing: dict[str, str] = {}
         state = self._state(at, missing)
         base = windows[self.timeframes[0]]
-        price, price_time = _price(state.ticker, base, at)
-        freshness = _freshness(at, state, windows)
-        change_1h = _price_change(price, base, at, missing)
+        at_ms = epoch_ms(at)
+        price, price_ms = _price(state.ticker, base, at)
+        freshness = _freshness(at, at_ms, state, windows)
+        change_1h = _price_change(price, base, at_ms, missing)
         oi_change = self._oi_change(at, state.oi, missing)
         book = _book(state.book, missing)
         base_view = views[self.timeframes[0]]
@@ -78,7 +80,7 @@ class SnapshotBuilder:
             volume=base_view.indicators.volume,
             volume_mean=base_view.indicators.volume_mean_20,
             ticker_age_seconds=freshness.get("ticker"),
-            price_age_seconds=(at - price_time).total_seconds(),
+            price_age_seconds=(at_ms - price_ms) / 1000,
         ))
         return MarketSnapshot(
             inst_id=self.source.inst_id, at=at, price=price,
@@ -123,19 +125,20 @@ class SnapshotBuilder:
         return (float(now.oi) / float(earlier.oi) - 1.0) * 100.0
 
 
-def _price(ticker: Ticker | None, base: CandleFrame, at: datetime) -> tuple[Decimal, datetime]:
-    """The newer of the ticker's last price and the last close of the base timeframe (ticker on a tie)."""
-    close_time = base.close_time(len(base) - 1) if len(base) else None
-    if ticker is not None and (close_time is None or ticker.ts >= close_time):
-        return ticker.last, ticker.ts
-    if close_time is None:
+def _price(ticker: Ticker | None, base: CandleFrame, at: datetime) -> tuple[Decimal, int]:
+    """The newer of the ticker's last price and the last close of the base timeframe (ticker on a tie),
+    with its time in ms."""
+    close_ms = base.last_close_ms() if len(base) else None
+    if ticker is not None and (close_ms is None or epoch_ms(ticker.ts) >= close_ms):
+        return ticker.last, epoch_ms(ticker.ts)
+    if close_ms is None:
         raise SnapshotUnavailable(f"no ticker and no closed {base.timeframe} bar at or before {at:%Y-%m-%d %H:%M:%S}Z")
-    return Decimal(repr(float(base.close[-1]))), close_time
+    return Decimal(repr(float(base.close[-1]))), close_ms
 
 
-def _price_change(price: Decimal, base: CandleFrame, at: datetime, missing: dict[str, str]) -> float | None:
+def _price_change(price: Decimal, base: CandleFrame, at_ms: int, missing: dict[str, str]) -> float | None:
     """Against the close of the last base bar closed one hour before `at` (within the window)."""
-    count = base.closed_count(at - HOUR)
+    count = base.closed_count_ms(at_ms - HOUR_MS)
     if count == 0:
         missing["price_change_1h_pct"] = f"no closed {base.timeframe} bar one hour before the snapshot"
         return None
@@ -153,11 +156,11 @@ def _book(book: OrderBook | None, missing: dict[str, str]) -> BookSummary | None
     return summary
 
 
-def _freshness(at: datetime, state: _State, windows: dict[str, CandleFrame]) -> dict[str, float]:
+def _freshness(at: datetime, at_ms: int, state: _State, windows: dict[str, CandleFrame]) -> dict[str, float]:
     ages = {name: (at - item.ts).total_seconds() for name, item in (
         ("ticker", state.ticker), ("book", state.book), ("funding", state.funding),
         ("mark_price", state.mark), ("open_interest", state.oi)) if item is not None}
     for timeframe, window in windows.items():
         if len(window):
-            ages[f"candles_{timeframe}"] = (at - window.close_time(len(window) - 1)).total_seconds()
+            ages[f"candles_{timeframe}"] = (at_ms - window.last_close_ms()) / 1000
     return ages

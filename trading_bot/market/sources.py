@@ -63,14 +63,16 @@ class Timeline(Generic[S]):
     kind: str
     items: Sequence[S] = ()
     _stamps: list[datetime] = field(init=False, repr=False)
+    _none: Unavailable = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._none = Unavailable(f"no {self.kind} data")
         self.items = sorted(self.items, key=lambda item: item.ts)
         self._stamps = [item.ts for item in self.items]
 
     def at(self, when: datetime) -> S | Unavailable:
         if not self.items:
-            return Unavailable(f"no {self.kind} data")
+            return self._none
         index = bisect.bisect_right(self._stamps, when)
         if index == 0:
             return Unavailable(f"no {self.kind} at or before {when:%Y-%m-%d %H:%M:%S}Z")

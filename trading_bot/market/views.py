@@ -56,10 +56,12 @@ class PrecomputedViews:
     view per timeframe is kept, which serves a backtest walking forward: an hourly view is asked for
     by four 15-minute snapshots in a row)."""
 
-    def __init__(self, source: MarketSource, frames: dict[str, CandleFrame], lookback: int = DEFAULT_LOOKBACK) -> None:
+    def __init__(self, source: MarketSource, frames: dict[str, CandleFrame], lookback: int = DEFAULT_LOOKBACK,
+                 workers: int = 1) -> None:
         self.source = source
         self.frames = frames
-        self.series = {timeframe: FrameSeries.compute(frame, lookback) for timeframe, frame in frames.items()}
+        self.series = {timeframe: FrameSeries.compute(frame, lookback, workers=workers)
+                       for timeframe, frame in frames.items()}
         self._last: dict[str, tuple[int, TimeframeView, CandleFrame]] = {}
 
     def view(self, timeframe: str, at: datetime) -> tuple[TimeframeView, CandleFrame]:

@@ -91,3 +91,16 @@ def test_changing_anything_after_t_leaves_the_snapshot_at_t_unchanged(make, base
         original = make(INST, base, state).build(at)
         altered = make(INST, _altered_after(base, at), _state_plus_future(state, at)).build(at)
         assert altered == original, at
+
+
+def test_splitting_the_preparation_over_processes_changes_nothing(base: CandleFrame, monkeypatch) -> None:  # noqa: ANN001
+    from trading_bot.market import window_pass
+    from trading_bot.market.frame_series import FrameSeries
+
+    frame = base.slice(0, 3_000)
+    single = FrameSeries.compute(frame, 200)
+    monkeypatch.setattr(window_pass, "MIN_BARS_PER_WORKER", 500)
+    split = FrameSeries.compute(frame, 200, workers=2)
+    np.testing.assert_array_equal(split.numbers, single.numbers)
+    for name in ("poc", "value_area_high", "value_area_low", "status"):
+        np.testing.assert_array_equal(getattr(split.profile, name), getattr(single.profile, name))
