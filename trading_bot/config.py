@@ -288,6 +288,11 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{variable}: {message}{shown}"
 
 
+def validation_message(exc: ValidationError) -> str:
+    """One line per invalid variable, joined by '; ' (the text of ConfigError)."""
+    return "; ".join(_describe(err) for err in exc.errors())
+
+
 SECRET_FIELDS = frozenset(
     name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
 )
@@ -301,7 +306,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
-        raise ConfigError("; ".join(_describe(err) for err in exc.errors())) from None
+        raise ConfigError(validation_message(exc)) from None
 
 
 @lru_cache(maxsize=1)

@@ -132,6 +132,11 @@ class Researcher(Protocol):
         """Research when a trigger fires (calendar, anomaly, funding, open interest), else a note."""
         ...
 
+    def ask(self, inst_id: str, question: str | None, now: datetime) -> ResearchOutcome:
+        """On-demand research (Telegram `/research`): `question` as asked, or the instrument's
+        market news when None; no trigger needed, same cache, budget and ledger."""
+        ...
+
 
 class Reflector(Protocol):
     def review(self, trade: TradeRecap, playbook: Playbook, now: datetime) -> Review: ...

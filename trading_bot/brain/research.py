@@ -38,6 +38,7 @@ from trading_bot.storage.repos.llm_calls import LlmCallRecord, insert_call
 
 log = get_logger(__name__)
 MAX_OUTPUT_TOKENS = 600
+MAX_QUESTION = 300  # characters of an on-demand question (untrusted user text)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class NoResearch:
     def research(self, snapshot: MarketSnapshot, now: datetime, cycle_id: str | None = None) -> ResearchOutcome:
         return ResearchOutcome(note=self._note)
 
+    def ask(self, inst_id: str, question: str | None, now: datetime) -> ResearchOutcome:
+        return ResearchOutcome(note=self._note)
+
 
 class PerplexityResearcher:
     def __init__(self, gateway: Any, db: Database, prices: PriceTable, calendar: EconomicCalendar, model: str,
@@ -115,16 +119,28 @@ class PerplexityResearcher:
             return ResearchOutcome(note="no research trigger this cycle (no calendar window or anomaly)")
         trigger = triggers[0]
         key = hashlib.sha256(f"{snapshot.inst_id}|{trigger}".encode()).hexdigest()
+        return self._cached_or_fetched(snapshot.inst_id, trigger, key, research_query(snapshot.inst_id, trigger, now),
+                                       now, cycle_id)
+
+    def ask(self, inst_id: str, question: str | None, now: datetime) -> ResearchOutcome:
+        question = " ".join((question or "").split())[:MAX_QUESTION]
+        query = f"{question} (as of {now:%Y-%m-%d %H:00} UTC)" if question else research_query(inst_id, "manual", now)
+        key = hashlib.sha256(f"ask|{inst_id}|{query}".encode()).hexdigest()
+        return self._cached_or_fetched(inst_id, "manual", key, query, now, None)
+
+    def _cached_or_fetched(self, inst_id: str, trigger: str, key: str, query: str, now: datetime,
+                           cycle_id: str | None) -> ResearchOutcome:
         cached = research_cache.fresh(self._db, key, now)
         if cached is not None:
             age = int((now - cached.retrieved_at).total_seconds() // 60)
             return ResearchOutcome(research=_from_cache(cached), note=f"research from cache, {age} min old")
         if self._governor is not None and self._gateway.provider != "replay" and not self._governor.allows_opus(now):
             return ResearchOutcome(note="research skipped: daily LLM budget exhausted")
-        return self._fetch(snapshot.inst_id, trigger, key, now, cycle_id)
+        return self._fetch(inst_id, trigger, key, query, now, cycle_id)
 
-    def _fetch(self, inst_id: str, trigger: str, key: str, now: datetime, cycle_id: str | None) -> ResearchOutcome:
-        request = AgentRequest("research", self._model, research_query(inst_id, trigger, now), self._timeout)
+    def _fetch(self, inst_id: str, trigger: str, key: str, query: str, now: datetime,
+               cycle_id: str | None) -> ResearchOutcome:
+        request = AgentRequest("research", self._model, query, self._timeout)
         reply = self._gateway.send(request)
         parsed, failure = _interpret(reply)
         cost = Decimal(0) if reply.replayed else _cost(self._prices, self._model, reply.response)

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "trading_bot.cli.reconcile_cmd",
     "trading_bot.cli.snapshot_cmd",
     "trading_bot.cli.data_cmd",
+    "trading_bot.cli.telegram_cmd",
 )
 
 for _module in COMMAND_MODULES:
