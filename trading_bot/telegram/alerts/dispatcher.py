@@ -69,8 +69,11 @@ class AlertDispatcher:
         return len(entries)
 
     def _read(self) -> list[Entry]:
-        return list(read_group(self.deps.redis, self.deps.keys, STREAMS, GROUP, CONSUMER, count=50,
-                               block_ms=self.block_ms))
+        """Up to 50 entries per stream, in publication order across streams (ids are milliseconds;
+        entries of the same millisecond on different streams keep the order of STREAMS)."""
+        entries = read_group(self.deps.redis, self.deps.keys, STREAMS, GROUP, CONSUMER, count=50,
+                             block_ms=self.block_ms)
+        return sorted(entries, key=_published)
 
     async def _handle(self, entry: Entry, silent: SilentHours | None) -> None:
         now = self.deps.now()
@@ -148,3 +151,8 @@ class AlertDispatcher:
             pipe.delete(done_key)
             pipe.execute()
         log.info("alerts_digest_sent", notices=len(notices))
+
+
+def _published(entry: Entry) -> tuple[int, int]:
+    millis, _, sequence = entry.entry_id.partition("-")
+    return int(millis), int(sequence or 0)

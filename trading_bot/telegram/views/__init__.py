@@ -27,8 +27,10 @@ class UsageError(ValueError):
 def whole_number(text: str, name: str, low: int, high: int) -> int:
     """Parse a user-typed whole number in [low, high]; UsageError otherwise (no int() surprises:
     '1_000', '٣' or ' 7 ' are not accepted)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+    if not (text.isascii() and text.isdigit()):
         raise UsageError(f"{name} must be a whole number from {low} to {high}")
+    if len(text) > 30:
+        raise UsageError(f"{name} must be from {low} to {high} (got a {len(text)}-digit number)")
     value = int(text)
     if not low <= value <= high:
         raise UsageError(f"{name} must be from {low} to {high} (got {value})")
