@@ -18,15 +18,16 @@ settings may only tighten them at start-up. Secrets and connection settings are 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import redis
 from pydantic import ValidationError
 
-from trading_bot.config import SECRET_FIELDS, ConfigError, Settings, validation_message
+from trading_bot.config import RISK_SETTINGS, SECRET_FIELDS, ConfigError, Settings, validation_message
 from trading_bot.logs import get_logger
+from trading_bot.risk.limits import HARD_LIMITS, RiskLimits
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
@@ -44,12 +45,8 @@ OVERRIDABLE: dict[str, str] = {
 OFF_WORDS = frozenset({"off", "none"})
 NULLABLE = frozenset({"silent_hours_utc"})
 
-# The limits of risk/limits.py under their own names and as settings: refused for everyone.
-RISK_LIMIT_NAMES = frozenset({
-    "max_daily_loss_pct", "max_drawdown_pct", "max_open_positions", "max_total_exposure_pct",
-    "max_trade_notional_pct", "max_leverage", "max_stop_distance_pct", "min_reward_risk",
-    "max_consecutive_losses", "cooldown", "max_correlation", "max_entry_deviation_pct", "leverage",
-})
+# The limits of risk/limits.py under their own names and as RISK_* settings: refused for everyone.
+RISK_LIMIT_NAMES = frozenset({f.name for f in fields(RiskLimits)} | set(RISK_SETTINGS) | {"leverage"})
 
 
 class OverrideRefused(ValueError):
@@ -82,9 +79,10 @@ def refusal(key: str) -> str | None:
     """Why `key` may not be changed at runtime, or None when it may."""
     name = normalise(key)
     if is_risk_limit(name):
-        return (f"{name} is a risk limit. Risk limits are constants in the code (trading_bot/risk/limits.py) "
-                "and nothing can raise them: not the configuration, the playbook, the LLM or Telegram, "
-                "whoever asks. The RISK_* environment variables may only tighten them, at start-up.")
+        return (f"{name} is a risk limit{_hard_value(name)}. Risk limits are constants in the code "
+                "(trading_bot/risk/limits.py) and nothing can raise them: not the configuration, the playbook, "
+                "the LLM or Telegram, whoever asks. The RISK_* environment variables may only tighten them, "
+                "at start-up.")
     if name in SECRET_FIELDS:
         return f"{name} is a secret; secrets are only read from the environment."
     if name not in Settings.model_fields:
@@ -93,6 +91,12 @@ def refusal(key: str) -> str | None:
         allowed = ", ".join(sorted(OVERRIDABLE))
         return f"{name} can only be changed in the environment (restart needed). Changeable at runtime: {allowed}."
     return None
+
+
+def _hard_value(name: str) -> str:
+    limit = RISK_SETTINGS[name][0] if name in RISK_SETTINGS else name
+    value = getattr(HARD_LIMITS, limit, None)
+    return "" if value is None else f" (hard limit: {limit} = {value})"
 
 
 def overrides(client: redis.Redis, keys: Keys) -> dict[str, str]:

@@ -44,6 +44,7 @@ ROLES: tuple[Role, ...] = (
     ),
     Role("ws-public", "trading-bot ws-public", "OKX market data → PostgreSQL candles, Redis latest state"),
     Role("ws-private", "trading-bot ws-private", "OKX orders, fills, positions, account → PostgreSQL, Redis"),
+    Role("telegram", "trading-bot telegram", "the Telegram control and alert bot (only with TELEGRAM_BOT_TOKEN)"),
     Role("flower", f"{CELERY} flower", "Celery monitoring (basic auth from FLOWER_BASIC_AUTH)"),
 )
 

@@ -21,12 +21,12 @@ from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import esc
 from trading_bot.telegram.sender import keyboard, send_html
 from trading_bot.telegram.views import Reply, Request, UsageError
-from trading_bot.telegram.views.control import halt_view, reflect_view, resume_view
 from trading_bot.telegram.views.costs import cost_view
 from trading_bot.telegram.views.performance import PERIODS, render as render_performance
 from trading_bot.telegram.views.performance import performance_view
 from trading_bot.telegram.views.playbook import playbook_view
 from trading_bot.telegram.views.positions import positions_view
+from trading_bot.telegram.views.reflect import reflect_view
 from trading_bot.telegram.views.research import research_view
 from trading_bot.telegram.views.settings import config_view, risk_refusal
 from trading_bot.telegram.views.status import status_view
@@ -65,8 +65,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("why", "reasoning, verdicts and cost of a trade or cycle: /why <id>", why_view),
     Command("cost", "LLM and research spend today, this week, per trade", cost_view),
     Command("research", "news research now: /research [question]", research_view, slow="🔎 Researching…"),
-    Command("halt", "stop new entries now: /halt [reason]", halt_view, admin=True),
-    Command("resume", "resume trading after a halt", resume_view, admin=True),
     Command("reflect", "queue a deep reflection on recent trades", reflect_view, admin=True),
     Command("config", "settings; change a non-risk one: /config [key] [value]", config_view, admin=True,
             refusal=risk_refusal),

@@ -16,14 +16,49 @@ from tests.kit.fake_telegram import FakeTelegram
 from tests.kit.telegram_bot import RunningBot
 from trading_bot.backtest.metrics import compute_metrics, trade_stats
 from trading_bot.domain.market import Ticker
-from trading_bot.domain.orders import Position
+from trading_bot.domain.orders import Account, Position
 from trading_bot.storage.market_state import put_latest
 from trading_bot.storage.models import LlmCall, RiskRejection
+from trading_bot.storage.repos.playbooks import all_versions
 from trading_bot.storage.repos.trades import open_trades
+from trading_bot.domain.playbook import Playbook
 from trading_bot.telegram.commands import COMMANDS
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import pct, ratio, usd, usdt
 from trading_bot.telegram.views.positions import OPEN_POSITIONS
+
+
+def test_status_summarises_account_cost_positions_and_the_last_cycle(seeded_bot: RunningBot, seeded_deps: BotDeps,
+                                                                    fake_telegram: FakeTelegram,
+                                                                    shared_seeded: SeededDatabase) -> None:
+    live = shared_seeded.seed.live
+    now = seeded_deps.now()
+    baseline = [p for p in live.equity if p.ts <= now.replace(hour=0, minute=0)][-1]
+    latest = [p for p in live.equity if p.ts <= now][-1]
+    text = fake_telegram.reply_to("/status", CHAT).plain
+    assert f"equity      {usdt(latest.equity)} (snapshot" in text
+    assert f"PnL today   {usdt(latest.equity - baseline.equity, signed=True)}" in text
+    assert f"LLM today   {usd(live.llm_cost_by_day[now.date()])} of $10.00 budget" in text
+    assert f"positions   {live.open_trades} open" in text
+    with seeded_deps.db.session() as session:
+        from trading_bot.storage.models import DecisionCycle
+
+        cycle = session.scalars(select(DecisionCycle).where(DecisionCycle.run_id == "live")
+                                .order_by(DecisionCycle.started_at.desc()).limit(1)).one()
+    assert f"last cycle  {cycle.started_at:%Y-%m-%d %H:%M} UTC" in text
+    action = f" · {cycle.action}" if cycle.action else ""
+    assert f"outcome     {cycle.outcome}{action}" in text and f"· {cycle.instrument}\n" in text
+    assert "venue       local simulator" in text and "brain       rules" in text
+
+    account = Account(equity=latest.equity + Decimal("25.5"), available=Decimal(9000), frozen=Decimal(100),
+                      upl=Decimal("3.2"), ts=now - timedelta(seconds=12))
+    put_latest(seeded_deps.redis, seeded_deps.keys.account(), account)
+    try:
+        text = fake_telegram.reply_to("/status", CHAT).plain
+    finally:
+        seeded_deps.redis.delete(seeded_deps.keys.account())
+    assert f"equity      {usdt(account.equity)} (live, 12s ago)" in text
+    assert f"PnL today   {usdt(account.equity - baseline.equity, signed=True)}" in text
 
 
 def test_trades_lists_the_latest_closed_trades(seeded_bot: RunningBot, fake_telegram: FakeTelegram,
@@ -46,7 +81,8 @@ def test_positions_join_ws_private_state_with_the_journal_levels(seeded_bot: Run
     (trade,) = open_trades(seeded_deps.db)
     mark = (trade.entry_px * Decimal("0.99")).quantize(Decimal("0.1"))
     upl = Decimal("8.50")
-    position = Position(inst_id=trade.instrument, side=trade.side, pos_side=trade.side, mgn_mode="isolated",  # type: ignore[arg-type]
+    side: Any = trade.side
+    position = Position(inst_id=trade.instrument, side=side, pos_side=side, mgn_mode="isolated",
                         size=trade.size, avg_px=trade.entry_px, mark_px=mark, upl=upl, realized_pnl=Decimal(0),
                         fee=Decimal("-0.01"), funding_fee=Decimal(0), margin=None, imr=None, liq_px=None,
                         leverage=trade.leverage, created_at=trade.entry_ts, updated_at=seeded_deps.now())
@@ -104,12 +140,17 @@ def test_performance_matches_the_seeds_own_trades_and_equity(seeded_bot: Running
 
 
 def test_playbook_shows_the_current_version_and_its_changes(seeded_bot: RunningBot, fake_telegram: FakeTelegram,
-                                                            shared_seeded: SeededDatabase) -> None:
-    versions = shared_seeded.seed.live.playbook_versions
+                                                            seeded_deps: BotDeps) -> None:
+    rows = all_versions(seeded_deps.db)
+    current = Playbook.model_validate(rows[-1].content)
     text = fake_telegram.reply_to("/playbook", CHAT).plain
-    assert text.startswith(f"Playbook v{versions} · reflection")
-    assert f"{versions} versions in total" in text
-    assert f"v{versions - 1} (reflection" in text and "lessons added tighten stops in" in text
+    assert text.startswith(f"Playbook v{rows[-1].version} · reflection")
+    assert f"{len(rows)} versions in total" in text
+    assert f"{len(current.lessons)} lessons" in text and f"• {current.lessons[-1].text}" in text
+    assert "trend_pullback (trending_up, trending_down)" in text and "volatile stand_aside" in text
+    for row in rows[-3:]:
+        assert f"v{row.version} (reflection" in text
+        assert all(change in text for change in row.change_log)
 
 
 def test_why_explains_a_trade_from_its_cycle(seeded_bot: RunningBot, seeded_deps: BotDeps,
@@ -163,7 +204,7 @@ def test_help_lists_every_command_and_the_menu_is_registered(seeded_bot: Running
     for command in COMMANDS:
         assert f"/{command.name}" in text
     assert [c["command"] for c in fake_telegram.commands] == [c.name for c in COMMANDS]
-    assert "/halt (admin)" in text
+    assert "/config (admin)" in text
     assert fake_telegram.reply_to("/frobnicate", CHAT).plain.startswith("Unknown command")
 
 

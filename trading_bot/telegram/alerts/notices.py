@@ -103,7 +103,8 @@ def _decision(event: DecisionEvent) -> Notice | None:
         verdict = "risk check pending"
     else:
         verdict = "approved by the risk gate" if event.approved else f"rejected by the risk gate ({esc(event.rule)})"
+    reasoning = quote(decision.reasoning, 300) or "(no reasoning)"
     text = f"🧠 <b>{decision.action.value}</b> {esc(decision.inst_id)} · confidence {number(decision.confidence, 2)}" \
-           f" · {esc(decision.strategy or 'no strategy')}\n{verdict}\n<blockquote>{quote(decision.reasoning, 300) or "(no reasoning)"}" \
-           f"</blockquote>\n<i>/why {esc(event.cycle_id)}</i>"
+           f" · {esc(decision.strategy or 'no strategy')}\n{verdict}\n<blockquote>{reasoning}</blockquote>" \
+           f"\n<i>/why {esc(event.cycle_id)}</i>"
     return Notice("INFO", f"decision|{decision.inst_id}|{event.cycle_id}", text)

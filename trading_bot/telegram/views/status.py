@@ -18,7 +18,6 @@ from trading_bot.storage.repos.trades import open_trades, realised_between
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import ago, esc, number, pairs, pct, usd, usdt, utc
 from trading_bot.telegram.views import Reply, Request
-from trading_bot.telegram.views.control import state_summary
 from trading_bot.telegram.views.positions import live_positions
 
 
@@ -46,7 +45,7 @@ def status_view(deps: BotDeps, request: Request) -> Reply:
         ("venue", "local simulator" if settings.uses_simulator else f"OKX (flag {settings.okx_flag})"),
         ("brain", _brain(settings)),
     ]
-    head = state_summary(deps, now)
+    head = "<b>OKX Opus bot</b>"
     return Reply(f"{head}\n\n{pairs(rows)}\n\n<i>{esc(utc(now))}</i>")
 
 

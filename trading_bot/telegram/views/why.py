@@ -5,6 +5,7 @@ of the cycle's LLM calls and its stage timeline. LLM text is quoted (escaped, ca
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from trading_bot.storage.repos.cycle_story import CycleStory, cycle_story
@@ -82,8 +83,7 @@ def _decision(decision: dict[str, Any] | None) -> str:
 
 
 def _px(value: Any) -> str:
-    from decimal import Decimal, InvalidOperation
-
+    """A price from the decision JSON (strings, as pydantic dumps Decimals)."""
     try:
         return price(Decimal(str(value))) if value is not None else "n/a"
     except InvalidOperation:
@@ -93,7 +93,8 @@ def _px(value: Any) -> str:
 def _risk(story: CycleStory) -> str:
     verdict = story.cycle.verdict
     if story.rejections:
-        return "\n".join(f"<b>Risk gate</b> rejected by {esc(r.rule)}: {quote(r.reason, 300)}" for r in story.rejections)
+        lines = [f"<b>Risk gate</b> rejected by {esc(r.rule)}: {quote(r.reason, 300)}" for r in story.rejections]
+        return "\n".join(lines)
     if verdict:
         state = "approved" if verdict.get("approved") else f"rejected by {esc(verdict.get('rule') or '?')}"
         return f"<b>Risk gate</b> {state}: {quote(str(verdict.get('reason') or ''), 300)}"
