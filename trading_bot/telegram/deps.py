@@ -51,10 +51,21 @@ class BotDeps:
             return self._researcher
 
 
+def celery_sender(settings: Settings) -> Callable[..., Any]:
+    """`send_task` of a Celery client of its own, configured from these settings (celeryconfig's
+    queues and routes): tasks are sent by name, and the process-wide app stays untouched."""
+    from celery import Celery
+
+    from celeryconfig import build_config
+
+    client = Celery("trading_bot.telegram")
+    client.conf.update(build_config(settings))
+    return client.send_task
+
+
 def build_deps(settings: Settings, clock: Clock | None = None) -> BotDeps:
     from trading_bot.brain.alerts import RedisAlerts
     from trading_bot.brain.factory import build_brain
-    from trading_bot.celery_app import configure
 
     db = Database.from_settings(settings)
     client = get_redis(settings)
@@ -65,5 +76,5 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> BotDeps:
         return build_brain(settings, db, RedisAlerts(client, keys), clock).researcher
 
     return BotDeps(settings=settings, db=db, redis=client, keys=keys, clock=clock,
-                   access=Access.from_settings(settings), send_task=configure(settings).send_task,
+                   access=Access.from_settings(settings), send_task=celery_sender(settings),
                    researcher_factory=researcher)
