@@ -179,11 +179,14 @@ class FakeTelegram:
                     raise AssertionError(f"no matching message within {timeout}s; sent:\n{shown}")
                 self._cond.wait(left)
 
-    def reply_to(self, text: str, chat_id: int, user_id: int | None = None, timeout: float = 15.0) -> Sent:
-        """Push a command and wait for the next message the bot sends to that chat."""
+    def reply_to(self, text: str, chat_id: int, user_id: int | None = None, timeout: float = 15.0,
+                 expect: str | None = None) -> Sent:
+        """Push a command and wait for the next message the bot sends to that chat (containing
+        `expect`, when alerts may arrive in between)."""
         mark = len(self.sent)
         self.command(text, chat_id, user_id)
-        return self.wait_for(lambda s: s.chat_id == chat_id, timeout=timeout, since=mark)
+        return self.wait_for(lambda s: s.chat_id == chat_id and (expect is None or expect in s.plain),
+                             timeout=timeout, since=mark)
 
     def wait_consumed(self, timeout: float = 15.0) -> None:
         """Until the bot has fetched every pushed update (its next getUpdates offset passed them)."""

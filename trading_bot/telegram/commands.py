@@ -29,6 +29,7 @@ from trading_bot.telegram.views.positions import positions_view
 from trading_bot.telegram.views.reflect import reflect_view
 from trading_bot.telegram.views.research import research_view
 from trading_bot.telegram.views.settings import config_view, risk_refusal
+from trading_bot.telegram.views.state import halt_view, resume_view
 from trading_bot.telegram.views.status import status_view
 from trading_bot.telegram.views.trades import trades_view
 from trading_bot.telegram.views.why import why_view
@@ -65,6 +66,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("why", "reasoning, verdicts and cost of a trade or cycle: /why <id>", why_view),
     Command("cost", "LLM and research spend today, this week, per trade", cost_view),
     Command("research", "news research now: /research [question]", research_view, slow="🔎 Researching…"),
+    Command("halt", "stop new entries from the next cycle on: /halt [reason]", halt_view, admin=True),
+    Command("resume", "trade again after a halt or an emergency halt: /resume [reason]", resume_view, admin=True),
     Command("reflect", "queue a deep reflection on recent trades", reflect_view, admin=True),
     Command("config", "settings; change a non-risk one: /config [key] [value]", config_view, admin=True,
             refusal=risk_refusal),

@@ -1,5 +1,6 @@
 """What the bot's views and alert loop use: the same services the CLI and the pipeline use
-(database, Redis, the risk state service, the brain's researcher, Celery), built once per process."""
+(database, Redis, the risk gate's bot state service, the brain's researcher, Celery), built once
+per process."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import redis
 from trading_bot.brain.ports import Researcher
 from trading_bot.clock import Clock, SystemClock
 from trading_bot.config import Settings
+from trading_bot.risk.state import BotStateService
 from trading_bot.runtime_config import effective_settings
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN
@@ -30,6 +32,7 @@ class BotDeps:
     keys: Keys
     clock: Clock
     access: Access
+    state: BotStateService  # the risk gate's bot state (halt, resume, what is in force)
     send_task: Callable[..., Any]  # celery's app.send_task
     researcher_factory: Callable[[], Researcher]
     run_id: str = LIVE_RUN
@@ -76,5 +79,6 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> BotDeps:
         return build_brain(settings, db, RedisAlerts(client, keys), clock).researcher
 
     return BotDeps(settings=settings, db=db, redis=client, keys=keys, clock=clock,
-                   access=Access.from_settings(settings), send_task=celery_sender(settings),
+                   access=Access.from_settings(settings), state=BotStateService(db, client, keys, clock),
+                   send_task=celery_sender(settings),
                    researcher_factory=researcher)

@@ -36,6 +36,7 @@ def test_status_summarises_account_cost_positions_and_the_last_cycle(seeded_bot:
     baseline = [p for p in live.equity if p.ts <= now.replace(hour=0, minute=0)][-1]
     latest = [p for p in live.equity if p.ts <= now][-1]
     text = fake_telegram.reply_to("/status", CHAT).plain
+    assert text.startswith("OKX Opus bot 🟢 RUNNING · since ")  # the seeded history's last state event
     assert f"equity      {usdt(latest.equity)} (snapshot" in text
     assert f"PnL today   {usdt(latest.equity - baseline.equity, signed=True)}" in text
     assert f"LLM today   {usd(live.llm_cost_by_day[now.date()])} of $10.00 budget" in text
@@ -204,7 +205,7 @@ def test_help_lists_every_command_and_the_menu_is_registered(seeded_bot: Running
     for command in COMMANDS:
         assert f"/{command.name}" in text
     assert [c["command"] for c in fake_telegram.commands] == [c.name for c in COMMANDS]
-    assert "/config (admin)" in text
+    assert "/halt (admin)" in text and "/config (admin)" in text
     assert fake_telegram.reply_to("/frobnicate", CHAT).plain.startswith("Unknown command")
 
 

@@ -19,6 +19,7 @@ from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import ago, esc, number, pairs, pct, usd, usdt, utc
 from trading_bot.telegram.views import Reply, Request
 from trading_bot.telegram.views.positions import live_positions
+from trading_bot.telegram.views.state import state_line
 
 
 def status_view(deps: BotDeps, request: Request) -> Reply:
@@ -45,7 +46,7 @@ def status_view(deps: BotDeps, request: Request) -> Reply:
         ("venue", "local simulator" if settings.uses_simulator else f"OKX (flag {settings.okx_flag})"),
         ("brain", _brain(settings)),
     ]
-    head = "<b>OKX Opus bot</b>"
+    head = f"<b>OKX Opus bot</b> {state_line(deps)}"
     return Reply(f"{head}\n\n{pairs(rows)}\n\n<i>{esc(utc(now))}</i>")
 
 
