@@ -29,10 +29,6 @@ PIVOT_NAMES = ("pivot", "r1", "r2", "r3", "s1", "s2", "s3")
 NO_PREVIOUS_DAY = "the window does not hold the whole previous UTC day"
 
 
-def pivots_from(high: float, low: float, close: float) -> PivotLevels:
-    return PivotLevels(**dict(zip(PIVOT_NAMES, _pivot_formulas(high, low, close), strict=True)))
-
-
 def _pivot_formulas(high, low, close):  # noqa: ANN001, ANN202 (floats or arrays alike)
     pivot = (high + low + close) / 3.0
     return (pivot, 2 * pivot - low, pivot + (high - low), high + 2 * (pivot - low),
