@@ -10,7 +10,7 @@ from pathlib import Path
 from trading_bot.config import ConfigError, Settings
 from trading_bot.logs import register_secret
 
-SIM_CREDENTIALS_FILE = "sim-credentials.json"
+SIM_CREDENTIALS_FILE = "sim/credentials.json"  # written by `trading-bot sim` (exchange/sim/credentials.py)
 
 
 @dataclass(frozen=True)
