@@ -66,7 +66,24 @@ def _exchange(settings: Settings) -> Check:
         return Check("exchange", False, f"{what} at {base} unreachable: {type(exc).__name__}{hint}")
     if body.get("code") != "0":
         return Check("exchange", False, f"{what} answered code {body.get('code')}: {body.get('msg')}")
-    return Check("exchange", True, f"{what} at {base} answers /public/time")
+    return _exchange_key(settings, what, base)
+
+
+def _exchange_key(settings: Settings, what: str, base: str) -> Check:
+    """The key must work too (a demo key against live answers 50101, and says so)."""
+    from trading_bot.config import ConfigError
+    from trading_bot.exchange.errors import ExchangeError
+    from trading_bot.exchange.factory import build_okx
+
+    try:
+        exchange = build_okx(settings)
+        try:
+            equity = exchange.account().equity
+        finally:
+            exchange.close()
+    except (ConfigError, ExchangeError) as exc:
+        return Check("exchange", False, f"{what} at {base} answers, but the account check failed: {exc}")
+    return Check("exchange", True, f"{what} at {base} answers and accepts the key (equity {equity} USDT)")
 
 
 def _anthropic(settings: Settings) -> Check:
