@@ -15,7 +15,7 @@ from tests.integration.telegram.conftest import ADMIN, CHAT
 from tests.kit.fake_telegram import FakeTelegram
 from tests.kit.telegram_bot import RunningBot
 from trading_bot.backtest.metrics import compute_metrics, trade_stats
-from trading_bot.domain.market import Ticker
+from trading_bot.domain.market import MarkPrice, Ticker
 from trading_bot.domain.orders import Account, Position
 from trading_bot.storage.market_state import put_latest
 from trading_bot.storage.models import LlmCall, RiskRejection
@@ -24,7 +24,7 @@ from trading_bot.storage.repos.trades import open_trades
 from trading_bot.domain.playbook import Playbook
 from trading_bot.telegram.commands import COMMANDS
 from trading_bot.telegram.deps import BotDeps
-from trading_bot.telegram.format import pct, ratio, usd, usdt
+from trading_bot.telegram.format import pct, price, ratio, usd, usdt
 from trading_bot.telegram.views.positions import OPEN_POSITIONS
 
 
@@ -105,7 +105,18 @@ def test_positions_join_ws_private_state_with_the_journal_levels(seeded_bot: Run
     direction = 1 if trade.side == "long" else -1
     expected = direction * (mark - trade.entry_px) / trade.entry_px * trade.notional
     assert f"uPnL    {usdt(expected, signed=True)}" in text
-    assert "Source: the trade journal" in text
+    assert "Source: the trade journal; ws-private has not reported positions; mark = last traded price" in text
+
+    marked = mark + Decimal(100)
+    put_latest(seeded_deps.redis, seeded_deps.keys.mark_price(trade.instrument),
+               MarkPrice(inst_id=trade.instrument, mark_px=marked, ts=seeded_deps.now()))
+    try:
+        text = fake_telegram.reply_to("/positions", CHAT).plain
+    finally:
+        seeded_deps.redis.delete(seeded_deps.keys.mark_price(trade.instrument), seeded_deps.keys.ticker(trade.instrument))
+    expected = direction * (marked - trade.entry_px) / trade.entry_px * trade.notional
+    assert f"mark    {price(marked)}" in text and f"uPnL    {usdt(expected, signed=True)}" in text
+    assert "mark = mark price" in text
 
 
 def test_performance_matches_the_seeds_own_trades_and_equity(seeded_bot: RunningBot, seeded_deps: BotDeps,

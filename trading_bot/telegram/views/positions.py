@@ -4,7 +4,8 @@ and take-profit with their distance from the mark.
 Source: the open positions ws-private keeps in Redis (`Keys.positions()`, the exchange's own view,
 refreshed on every push and after every reconnect), joined with the journal's open trades for the
 SL/TP levels; so /positions never calls the exchange. When ws-private has written nothing (not
-running yet), the journal's open trades are shown with the last traded price, and the reply says so.
+running yet), the journal's open trades are shown with ws-public's mark price (else the last traded
+price), and the reply says so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from pydantic import TypeAdapter
 
-from trading_bot.domain.market import Ticker
+from trading_bot.domain.market import MarkPrice, Ticker
 from trading_bot.domain.orders import Position
 from trading_bot.storage.market_state import get_latest
 from trading_bot.storage.repos.trades import TradeRow, open_trades
@@ -55,9 +56,17 @@ def _from_live(position: Position, trade: TradeRow | None) -> Line:
                 trade.entry_ts if trade else position.created_at, trade.id if trade else None)
 
 
+def _mark(deps: BotDeps, inst_id: str) -> tuple[Decimal | None, str]:
+    """The mark price ws-public keeps, else the last traded price, and which one it is."""
+    mark = get_latest(deps.redis, deps.keys.mark_price(inst_id), MarkPrice)
+    if mark is not None:
+        return mark.mark_px, "mark price"
+    ticker = get_latest(deps.redis, deps.keys.ticker(inst_id), Ticker)
+    return (ticker.last, "last traded price") if ticker is not None else (None, "no price")
+
+
 def _from_journal(deps: BotDeps, trade: TradeRow) -> Line:
-    ticker = get_latest(deps.redis, deps.keys.ticker(trade.instrument), Ticker)
-    mark = ticker.last if ticker else None
+    mark, _ = _mark(deps, trade.instrument)
     upl = None
     if mark is not None and trade.entry_px:
         direction = 1 if trade.side == "long" else -1
@@ -78,7 +87,8 @@ def positions_view(deps: BotDeps, request: Request) -> Reply:
         source = "exchange positions (ws-private)"
     else:
         lines = [_from_journal(deps, t) for t in journal.values()]
-        source = "the trade journal; ws-private has not reported positions, mark = last traded price"
+        kinds = sorted({_mark(deps, t.instrument)[1] for t in journal.values()})
+        source = f"the trade journal; ws-private has not reported positions; mark = {', '.join(kinds) or 'n/a'}"
     if not lines:
         return Reply("\n".join(["No open positions.", *notes, f"<i>Source: {source}.</i>"]))
     blocks = [_block(line) for line in lines]
