@@ -18,6 +18,7 @@ import asyncio
 import json
 from datetime import datetime
 
+import redis
 from telegram import Bot
 
 from trading_bot.logs import get_logger
@@ -49,7 +50,7 @@ class AlertDispatcher:
             try:
                 await self.pass_once()
                 backoff = 1.0
-            except (SendFailed, OSError) as exc:  # Telegram or Redis unreachable: keep the entries, retry
+            except (SendFailed, redis.RedisError, OSError) as exc:  # Telegram or Redis unreachable: retry later
                 log.warning("alerts_retry_later", error=str(exc), wait_seconds=backoff)
                 try:
                     await asyncio.wait_for(stop.wait(), backoff)
