@@ -222,7 +222,8 @@ def test_help_lists_every_command_and_the_menu_is_registered(seeded_bot: Running
 
 def test_reflect_queues_a_deep_reflection_on_the_reflect_queue(seeded_bot: RunningBot, seeded_deps: BotDeps,
                                                                fake_telegram: FakeTelegram) -> None:
-    text = fake_telegram.reply_to("/reflect after the CPI surprise", ADMIN).plain
+    mark = len(fake_telegram.sent)
+    text = fake_telegram.reply_to("/reflect after the CPI surprise", ADMIN, expect="queued").plain
     assert "Deep reflection queued" in text
     queue = f"{seeded_deps.keys.namespace}:celery:reflect"
     (raw,) = seeded_deps.redis.lrange(queue, 0, -1)
@@ -230,5 +231,8 @@ def test_reflect_queues_a_deep_reflection_on_the_reflect_queue(seeded_bot: Runni
     assert message["headers"]["task"] == "reflect.deep"
     assert message["headers"]["id"] in text
     assert message["properties"]["delivery_info"]["routing_key"] == "reflect"
-    assert "'requested_by': 'telegram:100200300'" in message["headers"]["kwargsrepr"]
-    assert "after the CPI surprise" in message["headers"]["kwargsrepr"]
+    assert message["headers"]["argsrepr"] == "()" and message["headers"]["kwargsrepr"] == "{}"
+    for chat in (CHAT, ADMIN):  # who asked, and why, is announced
+        announced = fake_telegram.wait_for(lambda s, c=chat: s.chat_id == c and "reflection_requested" in s.plain,
+                                           since=mark)
+        assert "deep reflection requested by telegram:100200300: after the CPI surprise" in announced.plain
