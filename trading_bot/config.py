@@ -91,11 +91,17 @@ class Settings(BaseSettings):
 
     # --- simulator (embedded default) -----------------------------------------------------
     sim_port: int = Field(default=8787, ge=1024, le=65535)
-    sim_data: Path | None = None
+    sim_data: Annotated[list[str], NoDecode] = []  # candle/funding files, `INST=PATH` allowed; empty = synthetic
     sim_seed: int = 7
     sim_speed: float = Field(default=1.0, gt=0, le=100000)
     sim_start: str | None = None
     sim_equity: Decimal = Field(default=Decimal("10000"), gt=0)
+    sim_maker_fee: Decimal = Field(default=Decimal("0.0002"), ge=0, le=Decimal("0.01"))
+    sim_taker_fee: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.01"))
+    sim_rate_limits: bool = True
+    sim_api_key: SecretStr | None = None
+    sim_api_secret: SecretStr | None = None
+    sim_passphrase: SecretStr | None = None
 
     # --- brain -----------------------------------------------------------------------------
     brain_mode: Literal["auto", "claude", "rules", "replay"] = "auto"
@@ -152,6 +158,11 @@ class Settings(BaseSettings):
             if not INSTRUMENT_PATTERN.match(item):
                 raise ValueError(f"expected instruments like BTC-USDT-SWAP, got {item!r}")
         return items
+
+    @field_validator("sim_data", mode="before")
+    @classmethod
+    def _parse_sim_data(cls, value: Any) -> Any:
+        return _split_csv(value) if value is not None else []
 
     @field_validator("telegram_chat_ids", "telegram_admin_ids", mode="before")
     @classmethod
@@ -238,6 +249,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "OKX_API_KEY, OKX_API_SECRET and OKX_PASSPHRASE must be set together (or none of them)"
             )
+        sim = [self.sim_api_key, self.sim_api_secret, self.sim_passphrase]
+        if any(sim) and not all(sim):
+            raise ValueError("SIM_API_KEY, SIM_API_SECRET and SIM_PASSPHRASE must be set together (or none of them)")
         return self
 
     # --- derived -------------------------------------------------------------------------

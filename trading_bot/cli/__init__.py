@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "trading_bot.cli.snapshot_cmd",
     "trading_bot.cli.data_cmd",
     "trading_bot.cli.telegram_cmd",
+    "trading_bot.cli.sim_cmd",
 )
 
 for _module in COMMAND_MODULES:

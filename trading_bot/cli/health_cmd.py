@@ -52,8 +52,20 @@ def _heartbeat_alive(settings: Settings, name: str) -> tuple[bool, str]:
     return True, f"heartbeat {age:.0f}s ago"
 
 
+def _sim_alive(settings: Settings) -> tuple[bool, str]:
+    import httpx
+
+    try:
+        response = httpx.get(f"http://127.0.0.1:{settings.sim_port}/api/v5/public/time", timeout=5)
+    except httpx.HTTPError as exc:
+        return False, f"simulator unreachable: {type(exc).__name__}"
+    return response.status_code == 200, f"simulator /public/time answered {response.status_code}"
+
+
 def check_role(settings: Settings, name: str) -> tuple[bool, str]:
     item = role(name)
+    if name == "sim":
+        return _sim_alive(settings)
     if name.startswith("worker-"):
         return _worker_alive(settings, item.command)
     if name == "beat":

@@ -9,6 +9,8 @@ import typer
 
 from trading_bot.cli.common import bootstrap, console, start_embedded
 from trading_bot.config import Settings
+from trading_bot.exchange.endpoint import okx_endpoint
+from trading_bot.exchange.sim.credentials import credentials_path
 from trading_bot.services.roles import ROLES
 from trading_bot.services.supervisor import ProcessSpec, Supervisor, resolve_command
 from trading_bot.storage import migrate
@@ -31,12 +33,23 @@ def role_env(settings: Settings, embedded_urls: dict[str, str]) -> dict[str, str
     env = dict(embedded_urls)
     env["FLOWER_BASIC_AUTH"] = flower_basic_auth(settings)
     env["FLOWER_PORT"] = str(settings.flower_port)
+    env.update(simulator_env(settings))
     return env
+
+
+def simulator_env(settings: Settings) -> dict[str, str]:
+    """Without OKX keys every role talks to the embedded simulator: hand them its URLs and keys as OKX_*."""
+    if not settings.uses_simulator:
+        return {}
+    endpoint = okx_endpoint(settings)
+    console.print(f"no OKX keys: trading on the local simulator at {endpoint.rest_url} "
+                  f"(credentials in {credentials_path(settings)})")
+    return endpoint.as_env()
 
 
 def build_specs(settings: Settings, env: dict[str, str], only: list[str] | None) -> list[ProcessSpec]:
     specs = []
-    for item in ROLES:
+    for item in sorted(ROLES, key=lambda r: not r.embedded_only):  # the simulator first: the others need it
         if (only and item.name not in only) or not item.wanted(settings):
             continue
         specs.append(ProcessSpec(item.name, resolve_command(item.command), env=env))

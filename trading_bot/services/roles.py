@@ -46,6 +46,7 @@ ROLES: tuple[Role, ...] = (
     Role("ws-private", "trading-bot ws-private", "OKX orders, fills, positions, account → PostgreSQL, Redis"),
     Role("telegram", "trading-bot telegram", "the Telegram control and alert bot (only with TELEGRAM_BOT_TOKEN)"),
     Role("flower", f"{CELERY} flower", "Celery monitoring (basic auth from FLOWER_BASIC_AUTH)"),
+    Role("sim", "trading-bot sim", "the local OKX v5 simulator (only without OKX keys)", embedded_only=True),
 )
 
 

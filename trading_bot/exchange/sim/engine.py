@@ -236,10 +236,10 @@ class Engine(AlgoMixin, RiskMixin):
         if not closing:
             raise Reject("51170", "Failed to place order. A reduce-only order can’t be the same trading direction "
                                   "as your existing positions.")
-        if p.sz > closing - self._pending_closing(pos, p.side):
+        if p.sz > closing - self.pending_closing(pos, p.side):
             raise Reject("51112", "Close order size exceeds available size for this position.")
 
-    def _pending_closing(self, pos: SimPosition, side: str) -> Decimal:
+    def pending_closing(self, pos: SimPosition, side: str) -> Decimal:
         return sum((o.remaining for o in self.live.values() if o.inst_id == pos.inst_id and o.side == side
                     and o.td_mode == pos.mgn_mode and o.pos_side == pos.pos_side
                     and (o.reduce_only or o.pos_side != "net")), ZERO)

@@ -1,0 +1,44 @@
+"""Fault switches for tests of the bot's resilience, flipped at run time (Python handle or the
+`/sim/control/faults` endpoint):
+
+- `delay_ms`: every REST answer waits this long first;
+- `fail_next`: the next N REST requests answer HTTP 503 / code 50001 without doing anything;
+- `timeout_next_orders`: the next N order placements ARE executed but answered 50004 (HTTP 400),
+  like OKX's "timeout; does not mean the request failed";
+- `pause_pushes`: WebSocket pushes are held back (market data dropped, private events queued);
+- dropping every WebSocket connection is an action, not a switch (`SimServer.drop_websockets`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class Faults:
+    delay_ms: int = 0
+    fail_next: int = 0
+    timeout_next_orders: int = 0
+    pause_pushes: bool = False
+
+    def update(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            if name not in self.__dataclass_fields__:
+                raise ValueError(f"unknown fault switch {name!r}; known: {', '.join(self.__dataclass_fields__)}")
+            setattr(self, name, type(getattr(self, name))(value))
+
+    def take_failure(self) -> bool:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return True
+        return False
+
+    def take_order_timeout(self) -> bool:
+        if self.timeout_next_orders > 0:
+            self.timeout_next_orders -= 1
+            return True
+        return False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
