@@ -144,3 +144,27 @@ def _serve(loop: asyncio.AbstractEventLoop, server: SimServer, started: threadin
     started.set()
     loop.run_forever()
     loop.close()
+
+
+def write_candles(path: Path, bars: list[tuple[float, float, float, float]], start: str,
+                  inst_id: str = "BTC-USDT-SWAP", bar_seconds: int = 60, volume: float = 10.0) -> Path:
+    """Write an OKX candle JSON file with a scripted price path (open, high, low, close per bar)
+    starting at `start`, for tests that need to know exactly where the price goes."""
+    import json
+
+    first = int(parse_iso(start).timestamp() * 1000)
+    rows = [[str(first + i * bar_seconds * 1000), str(o), str(h), str(lo), str(c), str(volume * 100), str(volume),
+             str(volume * c), "1"] for i, (o, h, lo, c) in enumerate(bars)]
+    path.write_text(json.dumps({"instId": inst_id, "data": rows[::-1]}))
+    return path
+
+
+def flat_bars(price: float, count: int) -> list[tuple[float, float, float, float]]:
+    """`count` quiet bars around `price` (±0.2 %), ending exactly at `price`."""
+    bars = []
+    for i in range(count):
+        wobble = price * 0.002 * ((i % 7) - 3) / 3
+        o = round(price + wobble, 1)
+        c = price if i == count - 1 else round(price - wobble / 2, 1)
+        bars.append((o, round(max(o, c) + 5, 1), round(min(o, c) - 5, 1), c))
+    return bars

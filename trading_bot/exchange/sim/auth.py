@@ -57,7 +57,7 @@ def check_rest(headers: Mapping[str, str], method: str, path_qs: str, body: str,
     if not ISO_STAMP.match(stamp):
         raise _deny("50112", "Invalid OK-ACCESS-TIMESTAMP.")
     if not hmac.compare_digest(key, creds.api_key):
-        raise _deny("50111", "Invalid OK-ACCESS-KEY.")
+        raise _deny("50111", "Invalid OK-ACCESS-KEY")  # recorded wording (no period)
     if not hmac.compare_digest(passphrase, creds.passphrase):
         raise _deny("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.')
     sent = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
