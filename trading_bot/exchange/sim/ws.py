@@ -56,7 +56,7 @@ class Sub:
     last_confirmed: int = -1  # candles: newest closed bar already pushed
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: connections live in a set
 class Conn:
     ws: web.WebSocketResponse
     kind: str
