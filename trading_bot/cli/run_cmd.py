@@ -9,8 +9,8 @@ import typer
 
 from trading_bot.cli.common import bootstrap, console, start_embedded
 from trading_bot.config import Settings
-from trading_bot.exchange.endpoint import okx_endpoint
-from trading_bot.exchange.sim.credentials import credentials_path
+from trading_bot.exchange.okx.endpoints import resolve_endpoints
+from trading_bot.exchange.sim import credentials as sim_credentials
 from trading_bot.services.roles import ROLES
 from trading_bot.services.supervisor import ProcessSpec, Supervisor, resolve_command
 from trading_bot.storage import migrate
@@ -38,13 +38,18 @@ def role_env(settings: Settings, embedded_urls: dict[str, str]) -> dict[str, str
 
 
 def simulator_env(settings: Settings) -> dict[str, str]:
-    """Without OKX keys every role talks to the embedded simulator: hand them its URLs and keys as OKX_*."""
+    """Without OKX keys every role talks to the embedded simulator: its credentials are made (or read)
+    here, before any role starts, and handed to every role as ordinary OKX_* settings."""
     if not settings.uses_simulator:
         return {}
-    endpoint = okx_endpoint(settings)
-    console.print(f"no OKX keys: trading on the local simulator at {endpoint.rest_url} "
-                  f"(credentials in {credentials_path(settings)})")
-    return endpoint.as_env()
+    creds, path = sim_credentials.load_or_create(settings)
+    endpoints = resolve_endpoints(settings)
+    where = f"in {path}" if path else "from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE"
+    console.print(f"no OKX keys: trading on the local simulator at {endpoints.rest_url} (credentials {where})")
+    return {"OKX_REST_URL": endpoints.rest_url, "OKX_WS_PUBLIC_URL": endpoints.ws_public_url,
+            "OKX_WS_PRIVATE_URL": endpoints.ws_private_url, "OKX_WS_BUSINESS_URL": endpoints.ws_business_url,
+            "OKX_API_KEY": creds.api_key, "OKX_API_SECRET": creds.secret_key, "OKX_PASSPHRASE": creds.passphrase,
+            "OKX_FLAG": "1"}
 
 
 def build_specs(settings: Settings, env: dict[str, str], only: list[str] | None) -> list[ProcessSpec]:

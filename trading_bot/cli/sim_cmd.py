@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve an OKX v5-compatible exchange: python-okx and the bot's WebSocket client run against it
         unchanged. Credentials come from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE or are generated into
-        VAR_DIR/sim/credentials.json. State is saved to VAR_DIR/sim/state.json and restored on restart."""
+        VAR_DIR/sim-credentials.json. State is saved to VAR_DIR/sim/state.json and restored on restart."""
         settings = bootstrap()
         path = state_path(settings)
         resume = persistence.saved_time(path) if path.exists() and not fresh else None
@@ -96,7 +96,7 @@ def _announce(server: SimServer, spec: SimSpec, written: Path | None) -> None:
     source = ", ".join(spec.data) if spec.data else f"synthetic market (seed {spec.seed})"
     console.print(f"OKX v5 simulator on http://{base}  (ws://{base}/ws/v5/public|private|business)")
     console.print(f"market: {source}; starts {from_ms(server.venue.now_ms).isoformat()} at {spec.speed:g}x")
-    where = f"written to {written}" if written else "from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE"
+    where = f"in {written}" if written else "from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE"
     console.print(f"API key {server.creds.api_key} (secret and passphrase {where})")
 
 

@@ -1,8 +1,10 @@
 """The simulator's API key, secret and passphrase.
 
 Configured ones (SIM_API_KEY / SIM_API_SECRET / SIM_PASSPHRASE) win; otherwise a set is generated
-once into `VAR_DIR/sim/credentials.json` (mode 0600) and reused, so `trading-bot run` can hand the
-same credentials to every role, and a role started on its own in simulator mode can read them.
+once into `VAR_DIR/sim-credentials.json` (mode 0600) and reused: `trading-bot run` hands the same
+credentials to every role, and the OKX adapter of a role started on its own in simulator mode reads
+that file (`exchange/okx/endpoints.py`). When configured, they are also written there so the
+adapter finds them the same way.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import time
 from pathlib import Path
 
 from trading_bot.config import Settings
+from trading_bot.exchange.okx.endpoints import sim_credentials_path
 from trading_bot.exchange.sim.auth import Credentials
 
 
 def credentials_path(settings: Settings) -> Path:
-    return settings.var_dir / "sim" / "credentials.json"
+    return sim_credentials_path(settings)
 
 
 def configured(settings: Settings) -> Credentials | None:
@@ -35,19 +38,25 @@ def generate() -> Credentials:
 
 def load_or_create(settings: Settings) -> tuple[Credentials, Path | None]:
     """(credentials, file they were read from or written to; None when configured)."""
-    creds = configured(settings)
-    if creds is not None:
-        return creds, None
     path = credentials_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    creds = configured(settings)
+    if creds is not None:
+        _write(path, creds, exclusive=False)
+        return creds, None
     creds = generate()
-    try:  # O_EXCL: when the simulator and a role race, exactly one writes and both read the same file
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        _write(path, creds, exclusive=True)
     except FileExistsError:
         return _read(path), path
+    return creds, path
+
+
+def _write(path: Path, creds: Credentials, exclusive: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)  # O_EXCL: when two processes race, exactly one writes
     with os.fdopen(fd, "w") as handle:
         json.dump({"api_key": creds.api_key, "secret_key": creds.secret_key, "passphrase": creds.passphrase}, handle)
-    return creds, path
 
 
 def _read(path: Path) -> Credentials:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from trading_bot.exchange.sim import book, validation
+from trading_bot.exchange.sim import accounting, book, validation
 from trading_bot.exchange.sim.accounting import INF, AccountFigures, account_figures
 from trading_bot.exchange.sim.algos import AlgoMixin
 from trading_bot.exchange.sim.instruments import SimInstrument
@@ -413,6 +413,28 @@ class Engine(AlgoMixin, RiskMixin):
         pos.pnl = pos.fee = pos.funding_fee = pos.liq_penalty = ZERO
         pos.margin = ZERO
 
+    def close_position(self, inst_id: str, mgn_mode: str, pos_side: str, auto_cxl: bool, cl_ord_id: str = "",
+                       tag: str = "") -> str:
+        """Close the whole position at market (OKX close-position); returns its posSide."""
+        self.instrument(inst_id)
+        if mgn_mode not in ("cross", "isolated"):
+            raise param_error("mgnMode")
+        if self.pos_mode == "long_short_mode" and pos_side not in ("long", "short"):
+            raise param_error("posSide")
+        pos = self.positions.get(self.position_key(inst_id, mgn_mode, pos_side))
+        if pos is None or not pos.qty:
+            raise Reject("51023", "Position doesn't exist.")
+        closing = [o for o in self.live.values() if o.inst_id == inst_id and o.td_mode == mgn_mode
+                   and o.pos_side == pos.pos_side and (o.reduce_only or o.pos_side != "net")]
+        if closing and not auto_cxl:
+            raise Reject("51115", "Cancel all pending close-orders before liquidation.")
+        for order in closing:
+            self._cancel(order, "1")
+        net = self.pos_mode == "net_mode"
+        self.place_order(OrderParams(inst_id, mgn_mode, "sell" if pos.qty > 0 else "buy", "market", abs(pos.qty),
+                                     None, "" if net else pos.pos_side, net, cl_ord_id, tag))
+        return pos.pos_side
+
     # --- cancel / amend --------------------------------------------------------------------
     def cancel_order(self, inst_id: str, ord_id: str = "", cl_ord_id: str = "") -> SimOrder:
         self.instrument(inst_id)
@@ -490,12 +512,20 @@ class Engine(AlgoMixin, RiskMixin):
     def _relever_positions(self, inst: SimInstrument, mgn_mode: str, pos_side: str, lever: Decimal) -> None:
         affected = [p for p in self.positions_of(inst.inst_id)
                     if p.mgn_mode == mgn_mode and (not pos_side or p.pos_side == pos_side)]
+        mark = self.mark(inst.inst_id)
         extra = ZERO
         for pos in affected:
+            size = abs(pos.qty) * inst.ct_val
             if mgn_mode == "isolated":
-                extra += abs(pos.qty) * inst.ct_val * pos.avg_px / lever - pos.margin
+                margin = size * pos.avg_px / lever
+                if margin + accounting.upl(pos, inst, mark) <= accounting.mmr(pos, inst, mark):
+                    raise Reject("59109", "Account equity less than the required margin amount after adjustment. "
+                                          "Please adjust the leverage.")
+                extra += margin - pos.margin
+            else:
+                extra += size * mark / lever - accounting.imr(pos, inst, mark)
         if extra > 0 and extra > self.figures().avail_eq:
-            raise validation.INSUFFICIENT_MARGIN
+            raise Reject("59103", "Account margin is insufficient and leverage is too low. Please increase the leverage.")
         for pos in affected:
             pos.lever = lever
             if mgn_mode == "isolated":

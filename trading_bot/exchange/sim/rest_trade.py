@@ -108,27 +108,10 @@ def fills(venue: Venue, q: Body) -> list[Json]:
 
 def close_position(venue: Venue, q: Body) -> list[Json]:
     inst_id = inst_id_of(venue, q)
-    mgn_mode, pos_side = text(q, "mgnMode", True), text(q, "posSide")
-    cl_ord_id, tag = text(q, "clOrdId"), text(q, "tag")
-    engine = venue.engine
-    if mgn_mode not in ("cross", "isolated"):
-        raise param_error("mgnMode")
-    if engine.pos_mode == "long_short_mode" and pos_side not in ("long", "short"):
-        raise param_error("posSide")
-    pos = engine.positions.get(engine.position_key(inst_id, mgn_mode, pos_side))
-    if pos is None or not pos.qty:
-        raise Reject("51023", "Position doesn't exist.")
-    closing = [o for o in engine.live.values() if o.inst_id == inst_id and o.td_mode == mgn_mode
-               and o.pos_side == pos.pos_side and (o.reduce_only or o.pos_side != "net")]
-    if closing and not params.flag(q, "autoCxl"):
-        raise Reject("51115", "Cancel all pending close-orders before liquidation.")
-    for order in closing:
-        engine.cancel_order(inst_id, order.ord_id)
-    side = "sell" if pos.qty > 0 else "buy"
-    net = engine.pos_mode == "net_mode"
-    engine.place_order(params.OrderParams(inst_id, mgn_mode, side, "market", abs(pos.qty), None,
-                                          "" if net else pos.pos_side, net, cl_ord_id, tag))
-    return [{"clOrdId": cl_ord_id, "instId": inst_id, "posSide": pos.pos_side, "tag": tag}]
+    mgn_mode, cl_ord_id, tag = text(q, "mgnMode", True), text(q, "clOrdId"), text(q, "tag")
+    pos_side = venue.engine.close_position(inst_id, mgn_mode, text(q, "posSide"), params.flag(q, "autoCxl"),
+                                           cl_ord_id, tag)
+    return [{"clOrdId": cl_ord_id, "instId": inst_id, "posSide": pos_side, "tag": tag}]
 
 
 def place_algo(venue: Venue, q: Body) -> list[Json]:

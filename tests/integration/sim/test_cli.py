@@ -1,0 +1,74 @@
+"""`trading-bot sim` as a real process: it serves python-okx with the credentials it generated and
+announced, keeps its state across a restart, and `trading-bot run` hands the same credentials and
+URLs to the other roles."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from okx.Account import AccountAPI
+from okx.Trade import TradeAPI
+
+from trading_bot.cli.run_cmd import simulator_env
+from trading_bot.config import load_settings
+from trading_bot.exchange.okx.endpoints import resolve_endpoints
+from tests.kit.cli import clean_env, run_cli
+from tests.kit.processes import Proc, python_module
+from tests.kit.services import free_port
+
+INST = "BTC-USDT-SWAP"
+
+
+def _start(tmp_path: Path, port: int) -> Proc:
+    env = clean_env(VAR_DIR=str(tmp_path / "var"), SIM_PORT=str(port), SIM_SEED="11")
+    sim = Proc(python_module("trading_bot", "sim", "--start", "2026-01-05T00:00:00Z", "--speed", "1"), env,
+               cwd=tmp_path, name="sim")
+    sim.wait_for("API key", timeout=60)
+    return sim
+
+
+def test_sim_serves_with_announced_credentials_and_remembers_positions(tmp_path: Path) -> None:
+    port = free_port()
+    sim = _start(tmp_path, port)
+    try:
+        path = tmp_path / "var" / "sim-credentials.json"
+        assert f"in {path}" in sim.output and f"http://127.0.0.1:{port}" in sim.output
+        assert path.stat().st_mode & 0o777 == 0o600
+        creds = json.loads(path.read_text())
+        assert creds["secret_key"] not in sim.output and creds["passphrase"] not in sim.output
+        args = (creds["api_key"], creds["secret_key"], creds["passphrase"])
+        trade = TradeAPI(*args, flag="1", domain=f"http://127.0.0.1:{port}")
+        assert trade.place_order(instId=INST, tdMode="cross", side="buy", ordType="market", sz="1")["code"] == "0"
+    finally:
+        assert sim.stop() == 0
+    assert "state saved" in sim.output
+    again = _start(tmp_path, port)
+    try:
+        assert "restored account state" in again.output
+        account = AccountAPI(*args, flag="1", domain=f"http://127.0.0.1:{port}")
+        assert account.get_positions()["data"][0]["pos"] == "1"
+    finally:
+        again.signal(signal.SIGINT)
+        again.stop()
+
+
+def test_bad_data_file_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("sim", "--data", str(tmp_path / "missing.csv.gz"), env=clean_env(VAR_DIR=str(tmp_path)))
+    assert result.returncode == 2
+    assert f"{tmp_path / 'missing.csv.gz'}: no such file" in result.stderr
+
+
+def test_run_hands_the_simulator_credentials_to_every_role(tmp_path: Path) -> None:
+    settings = load_settings(var_dir=tmp_path / "var", sim_port=18555)
+    env = simulator_env(settings)
+    endpoints = resolve_endpoints(settings)  # what a role started on its own would use
+    assert env["OKX_REST_URL"] == endpoints.rest_url == "http://127.0.0.1:18555"
+    assert env["OKX_WS_BUSINESS_URL"] == "ws://127.0.0.1:18555/ws/v5/business"
+    assert endpoints.credentials is not None and env["OKX_API_KEY"] == endpoints.credentials.api_key
+    assert env["OKX_API_SECRET"] == endpoints.credentials.secret_key
+    role = load_settings(**{k.lower(): v for k, v in env.items()})
+    assert not role.uses_simulator and role.okx_rest_url == "http://127.0.0.1:18555"
+    assert simulator_env(load_settings(var_dir=tmp_path / "var", okx_api_key="k", okx_api_secret="s",
+                                       okx_passphrase="p")) == {}
