@@ -1,0 +1,98 @@
+"""Fault switches, the fast-forward market clock, and state that survives a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+from okx.Account import AccountAPI
+from okx.MarketData import MarketAPI
+from okx.PublicData import PublicAPI
+from okx.Trade import TradeAPI
+
+from trading_bot.exchange.sim.auth import sign
+from tests.kit.sim import running_sim
+
+INST = "BTC-USDT-SWAP"
+
+
+def test_timeout_fault_places_the_order_anyway_and_okx_does_not_deduplicate() -> None:
+    with running_sim(faults={"timeout_next_orders": 1}) as sim:
+        trade, account = sim.okx(TradeAPI), sim.okx(AccountAPI)
+        answer = trade.place_order(instId=INST, tdMode="cross", side="buy", ordType="market", sz="1", clOrdId="c9")
+        assert answer["code"] == "50004" and "does not mean" in answer["msg"]
+        assert trade.get_order(instId=INST, clOrdId="c9")["data"][0]["state"] == "filled"  # look it up first!
+        trade.place_order(instId=INST, tdMode="cross", side="buy", ordType="market", sz="1", clOrdId="c9")
+        assert account.get_positions()["data"][0]["pos"] == "2"  # a blind retry doubled the position
+
+
+def test_unavailable_and_delay_faults() -> None:
+    with running_sim() as sim:
+        public = sim.okx(PublicAPI)
+        sim.set_faults(fail_next=2)
+        assert public.get_system_time()["code"] == "50001"
+        assert httpx.get(f"{sim.rest_url}/api/v5/public/time").status_code == 503
+        assert public.get_system_time()["code"] == "0"
+        sim.set_faults(delay_ms=300)
+        started = time.perf_counter()
+        public.get_system_time()
+        assert time.perf_counter() - started >= 0.3
+
+
+async def test_paused_pushes_are_held_back_then_delivered() -> None:
+    with running_sim() as sim:
+        async with websockets.connect(sim.ws_private_url) as ws:
+            ts = int(time.time())
+            await ws.send(json.dumps({"op": "login", "args": [{"apiKey": sim.api_key, "passphrase": sim.passphrase,
+                                      "timestamp": ts, "sign": sign(sim.secret_key, f"{ts}GET/users/self/verify")}]}))
+            await ws.recv()
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "SWAP"}]}))
+            await ws.recv()
+            await asyncio.to_thread(sim.set_faults, pause_pushes=True)
+            trade = sim.okx(TradeAPI)
+            await asyncio.to_thread(trade.place_order, instId=INST, tdMode="cross", side="buy", ordType="market",
+                                    sz="1")
+            try:
+                await asyncio.wait_for(ws.recv(), timeout=0.5)
+                raise AssertionError("a push went out while pushes were paused")
+            except TimeoutError:
+                pass
+            await asyncio.to_thread(sim.set_faults, pause_pushes=False)
+            pushed = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+            assert pushed["data"][0]["state"] == "filled"
+
+
+def test_fast_forward_clock_is_the_venue_clock() -> None:
+    with running_sim(speed=600) as sim:
+        public = sim.okx(PublicAPI)
+        first = int(public.get_system_time()["data"][0]["ts"])
+        time.sleep(0.5)
+        second = int(public.get_system_time()["data"][0]["ts"])
+        assert second - first >= 600 * 500  # at least 600 × the wall time that passed
+        ticker_ts = int(sim.okx(MarketAPI).get_ticker(instId=INST)["data"][0]["ts"])
+        assert ticker_ts >= second
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with running_sim(state_file=state) as sim:
+        trade = sim.okx(TradeAPI)
+        trade.place_order(instId=INST, tdMode="isolated", side="sell", ordType="market", sz="3", clOrdId="keep1")
+        last = float(sim.okx(MarketAPI).get_ticker(instId=INST)["data"][0]["last"])
+        resting = trade.place_order(instId=INST, tdMode="isolated", side="buy", ordType="limit", sz="1",
+                                    px=f"{last * 0.9:.1f}", clOrdId="rest1")
+        assert resting["code"] == "0", resting
+        before = sim.okx(AccountAPI).get_account_balance()["data"][0]["details"][0]["cashBal"]
+        sim.advance(minutes=30)
+    assert state.exists()
+    with running_sim(state_file=state) as again:
+        account, trade = again.okx(AccountAPI), again.okx(TradeAPI)
+        assert account.get_positions()["data"][0]["pos"] == "-3"
+        assert account.get_account_balance()["data"][0]["details"][0]["cashBal"] == before
+        assert trade.get_order(instId=INST, clOrdId="keep1")["data"][0]["state"] == "filled"
+        assert [o["clOrdId"] for o in trade.get_order_list()["data"]] == ["rest1"]
+        assert int(again.okx(PublicAPI).get_system_time()["data"][0]["ts"]) >= 1767571200000 + 30 * 60_000
