@@ -72,3 +72,19 @@ def test_run_hands_the_simulator_credentials_to_every_role(tmp_path: Path) -> No
     assert not role.uses_simulator and role.okx_rest_url == "http://127.0.0.1:18555"
     assert simulator_env(load_settings(var_dir=tmp_path / "var", okx_api_key="k", okx_api_secret="s",
                                        okx_passphrase="p")) == {}
+
+
+def test_progress_panel_shows_market_time_prices_and_equity() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from trading_bot.cli.sim_cmd import _progress
+    from tests.kit.sim import running_sim
+
+    with running_sim() as sim:
+        table = sim.call(_progress)
+    out = StringIO()
+    Console(file=out, width=100).print(table)
+    text = out.getvalue()
+    assert "2026-01-05 00:00:00 UTC" in text and "BTC-USDT-SWAP" in text and "10,000.00" in text

@@ -119,3 +119,25 @@ def test_amend_and_trigger_orders() -> None:
     assert algo.trigger_up
     engine.on_price(BTC, 91000.0, 2_000)
     assert algo.state == "effective" and engine.orders[algo.ord_id].state == "filled"
+
+
+def test_cross_positions_in_two_instruments_share_one_account() -> None:
+    from trading_bot.exchange.sim.market import InstrumentData, SimMarket
+    from trading_bot.exchange.sim.series import Bars
+    from trading_bot.exchange.sim.venue import Venue
+
+    minute = 60_000
+    ts = [i * minute for i in range(10)]
+    falling = {"BTC-USDT-SWAP": [90000.0] * 5 + [76500.0] * 5, "ETH-USDT-SWAP": [3000.0] * 5 + [2550.0] * 5}
+    data = {i: InstrumentData(INSTRUMENTS[i], Bars.from_columns(ts, minute, p, p, p, p, [1.0] * 10))
+            for i, p in falling.items()}
+    venue = Venue.create(SimMarket(data), D(10000), start_ms=0)
+    engine = venue.engine
+    for inst_id in falling:
+        engine.set_leverage(inst_id, D(50), "cross")
+    engine.place_order(OrderParams(BTC, "cross", "buy", "market", D(40)))  # 36 000 USDT
+    engine.place_order(OrderParams("ETH-USDT-SWAP", "cross", "buy", "market", D(120)))  # 12 ETH = 36 000
+    # each falls 15 %: either alone would cost 5 400 USDT (no liquidation), both together 10 800
+    venue.advance_to(9 * minute)
+    assert not engine.positions and engine.cash >= 0
+    assert engine.cash - D(10000) == sum(engine.ledger.values())

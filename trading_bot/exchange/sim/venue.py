@@ -70,6 +70,16 @@ class Venue:
         self._run_ticks(target_ms)
         self._set_prices(target_ms)
         self.now_ms = target_ms
+        self._recheck_cross()
+
+    def _recheck_cross(self) -> None:
+        """Cross liquidation bounds assume the other instruments' prices stay put; when cross positions
+        span several instruments, refresh the bounds and check once the new prices are all in."""
+        engine = self.engine
+        if len({p.inst_id for p in engine.positions.values() if p.mgn_mode == "cross"}) > 1:
+            engine.recompute_all()
+            for inst_id in self.market.data:
+                engine.check(inst_id)
 
     def _set_prices(self, at_ms: int) -> None:
         for inst_id, data in self.market.data.items():
