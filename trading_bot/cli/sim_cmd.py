@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve an OKX v5-compatible exchange: python-okx and the bot's WebSocket client run against it
         unchanged. Credentials come from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE or are generated into
-        VAR_DIR/sim-credentials.json. State is saved to VAR_DIR/sim/state.json and restored on restart."""
+        VAR_DIR/sim/credentials.json. State is saved to VAR_DIR/sim/state.json and restored on restart."""
         settings = bootstrap()
         path = state_path(settings)
         resume = persistence.saved_time(path) if path.exists() and not fresh else None

@@ -38,7 +38,12 @@ def test_emergency_halt_from_the_command_line_flattens_the_venue(tmp_path: Path,
         assert len(venue.positions()) == 1 and len(venue.pending_orders()) == 1
         var = tmp_path / "var"
         var.mkdir()
-        (var / "sim-credentials.json").write_text(json.dumps(
+        from trading_bot.config import load_settings
+        from trading_bot.exchange.okx.endpoints import sim_credentials_path
+
+        path = sim_credentials_path(load_settings(var_dir=var))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(
             {"api_key": sim.api_key, "secret_key": sim.secret_key, "passphrase": sim.passphrase}))
         env = clean_env(DATABASE_URL=db_url, REDIS_URL=redis_url, REDIS_NAMESPACE=namespace, VAR_DIR=str(var),
                         SIM_PORT=str(sim.server.port))

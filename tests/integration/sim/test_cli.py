@@ -13,7 +13,7 @@ from okx.Trade import TradeAPI
 
 from trading_bot.cli.run_cmd import simulator_env
 from trading_bot.config import load_settings
-from trading_bot.exchange.okx.endpoints import resolve_endpoints
+from trading_bot.exchange.okx.endpoints import resolve_endpoints, sim_credentials_path
 from tests.kit.cli import clean_env, run_cli
 from tests.kit.processes import Proc, python_module
 from tests.kit.services import free_port
@@ -33,7 +33,7 @@ def test_sim_serves_with_announced_credentials_and_remembers_positions(tmp_path:
     port = free_port()
     sim = _start(tmp_path, port)
     try:
-        path = tmp_path / "var" / "sim-credentials.json"
+        path = sim_credentials_path(load_settings(var_dir=tmp_path / "var"))
         assert f"in {path}" in sim.output and f"http://127.0.0.1:{port}" in sim.output
         assert path.stat().st_mode & 0o777 == 0o600
         creds = json.loads(path.read_text())
