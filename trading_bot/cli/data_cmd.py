@@ -34,7 +34,8 @@ def _split(text: str | None) -> list[str]:
 
 
 def register(app: typer.Typer) -> None:
-    data = typer.Typer(help="Candle data: import files, aggregate timeframes.", no_args_is_help=True)
+    data = typer.Typer(help="Candle data: import files, download from OKX, aggregate timeframes.",
+                       no_args_is_help=True)
     app.add_typer(data, name="data")
 
     @data.command("import")
@@ -93,6 +94,52 @@ def register(app: typer.Typer) -> None:
         settings = bootstrap()
         with embedded_for_command(settings):
             _aggregate(Database.from_settings(settings), instrument, source, wanted, first, last, aggregate_stored)
+
+
+    @data.command("download")
+    def download_command(
+        instrument: str = typer.Option(..., "--instrument", help="Instrument to download, e.g. BTC-USDT-SWAP."),
+        timeframe: str = typer.Option(..., "--timeframe", help=f"Bar size: {TIMEFRAMES}."),
+        start: str = typer.Option(..., "--from", help="Oldest bar time to fetch (ISO-8601)."),
+        end: str = typer.Option(None, "--to", help="Fetch bars opening before this time (ISO-8601); default now."),
+    ) -> None:
+        """Page through OKX history-candles (OKX with keys configured, else the local simulator) into
+        the candles table, newest first, within OKX's rate limits. Pages already stored are not fetched
+        again, so an interrupted download resumes where it stopped."""
+        from trading_bot.clock import SystemClock
+        from trading_bot.exchange.errors import ExchangeError
+        from trading_bot.exchange.factory import build_okx
+        from trading_bot.exchange.okx.endpoints import resolve_endpoints
+        from trading_bot.market.download import download
+        from trading_bot.storage.db import Database
+
+        _check(instrument, timeframe)
+        try:
+            first = parse_iso(start)
+            last = parse_iso(end) if end else SystemClock().now()
+        except ValueError:
+            raise fail("--from/--to: expected ISO-8601 times such as 2026-01-05T00:00:00Z") from None
+        if first >= last:
+            raise fail("--from must be before --to")
+        settings = bootstrap()
+        endpoints = resolve_endpoints(settings)
+        exchange = build_okx(settings, endpoints)
+        console.print(f"downloading {instrument} {timeframe} from {endpoints.venue}", markup=False)
+        with embedded_for_command(settings):
+            try:
+                with _progress() as bar:
+                    task = bar.add_task(f"{instrument} {timeframe} pages", total=None)
+                    report = download(exchange, Database.from_settings(settings), instrument, timeframe, first, last,
+                                      progress=lambda n, total: bar.update(task, advance=n, total=total))
+            except ExchangeError as exc:
+                raise fail(f"the exchange refused: {exc}") from None
+            finally:
+                exchange.close()
+        reached = f", oldest {report.first:%Y-%m-%d %H:%M}Z" if report.first else ""
+        console.print(f"{report.bars:,} bars in {report.pages:,} requests{reached}; "
+                      f"{report.skipped:,} page(s) already stored", markup=False)
+        if report.exhausted:
+            console.print(f"the exchange has no bars before {report.exhausted:%Y-%m-%d %H:%M}Z", markup=False)
 
 
 def _decimal(text: str | None) -> Decimal | None:

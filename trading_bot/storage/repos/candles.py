@@ -131,10 +131,16 @@ def earliest_ts(db: Database, inst_id: str, timeframe: str) -> datetime | None:
         return session.scalar(query)
 
 
-def count(db: Database, inst_id: str, timeframe: str) -> int:
+def count(db: Database, inst_id: str, timeframe: str, start: datetime | None = None,
+          before: datetime | None = None) -> int:
+    """Stored bars, optionally only those with start ≤ ts < before."""
     query = select(func.count()).select_from(CandleRow).where(
         CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe
     )
+    if start is not None:
+        query = query.where(CandleRow.ts >= start)
+    if before is not None:
+        query = query.where(CandleRow.ts < before)
     with db.session() as session:
         return int(session.scalar(query) or 0)
 
