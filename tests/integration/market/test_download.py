@@ -89,3 +89,21 @@ def test_the_command_downloads_from_the_configured_venue(sim, db_url: str, datab
     bad = CliRunner().invoke(app, ["data", "download", "--instrument", INST, "--timeframe", "1H",
                                    "--from", "2026-01-05T00:00:00Z", "--to", "2026-01-01T00:00:00Z"], env=env)
     assert bad.exit_code == 1 and "--from must be before --to" in bad.stderr
+
+
+def test_without_okx_keys_it_downloads_from_the_local_simulator(sim, db_url: str, database,  # noqa: ANN001
+                                                                tmp_path: Path) -> None:
+    import json
+
+    from trading_bot.config import load_settings
+    from trading_bot.exchange.okx.endpoints import sim_credentials_path
+
+    path = sim_credentials_path(load_settings(var_dir=tmp_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"api_key": sim.api_key, "secret_key": sim.secret_key, "passphrase": sim.passphrase}))
+    env = clean_env(DATABASE_URL=db_url, VAR_DIR=str(tmp_path), SIM_PORT=str(sim.server.port), LOG_LEVEL="WARNING")
+    result = CliRunner().invoke(app, ["data", "download", "--instrument", INST, "--timeframe", "4H",
+                                      "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-05T00:00:00Z"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert f"from simulator at http://127.0.0.1:{sim.server.port}" in result.stdout
+    assert count(database, INST, "4H") == 24
