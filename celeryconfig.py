@@ -11,20 +11,18 @@ from typing import Any
 from kombu import Exchange, Queue
 
 from trading_bot.config import Settings, get_settings
+from trading_bot.pipeline.schedule import beat_config
 
 QUEUES = ("market", "screen", "analyze", "risk", "execute", "reflect", "maintenance")
 
 # Task name (or glob) -> queue. Stage tasks are named `<area>.<stage>`.
 ROUTES: dict[str, dict[str, str]] = {
-    "pipeline.collect": {"queue": "market"},
+    "pipeline.start_cycle": {"queue": "market"},
     "pipeline.screen": {"queue": "screen"},
-    "pipeline.research": {"queue": "analyze"},
     "pipeline.analyze": {"queue": "analyze"},
     "pipeline.risk_check": {"queue": "risk"},
     "pipeline.execute": {"queue": "execute"},
     "pipeline.confirm": {"queue": "execute"},
-    "pipeline.journal": {"queue": "execute"},
-    "pipeline.close_position": {"queue": "execute"},
     "reflect.*": {"queue": "reflect"},
     "maintenance.*": {"queue": "maintenance"},
     "market.*": {"queue": "market"},
@@ -62,6 +60,7 @@ def build_config(settings: Settings) -> dict[str, Any]:
         "task_default_routing_key": "maintenance",
         "task_routes": ROUTES,
         "beat_schedule_filename": str(settings.var_dir / "celerybeat-schedule"),
+        **beat_config(settings),
     }
 
 

@@ -1,3 +1,142 @@
-"""Thin Celery tasks of the decision pipeline (the stages themselves live beside this module)."""
+"""Thin Celery tasks of the decision pipeline: load the cycle by id, run one step, hand the id to
+the next task on its own queue (routes in celeryconfig.py). Every task is safe to run twice: the
+slot is unique per instrument, a finished cycle is not resumed, and execute looks its clOrdId up
+before placing anything."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+
+from trading_bot.celery_app import app
+from trading_bot.config import get_settings
+from trading_bot.exchange.errors import ExchangeUnavailable, RateLimited
+from trading_bot.logs import bind_context, get_logger
+from trading_bot.pipeline import closing
+from trading_bot.pipeline.collect import start
+from trading_bot.pipeline.cycle import cycle_id_for, load_cycle
+from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
+from trading_bot.pipeline.locks import CycleLocks
+from trading_bot.pipeline.schedule import slot_for, wall_seconds
+from trading_bot.pipeline.wiring import live_ports
+from trading_bot.storage.repos import cycles as repo
+
+log = get_logger(__name__)
+TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError)
+CONFIRM_CHECKS = 30  # one per second: the entry gets 30 s to fill
+
+
+def _locks() -> CycleLocks:
+    settings = get_settings()
+    from trading_bot.storage.redis_client import get_redis
+    from trading_bot.storage.streams import Keys
+
+    return CycleLocks(get_redis(settings), Keys(settings.redis_namespace),
+                      ttl_seconds=int(wall_seconds(settings, settings.cycle_seconds) * 2) + 60)
+
+
+@app.task(name="pipeline.start_cycle", bind=True, acks_late=True, ignore_result=True)
+def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
+    """Beat's entry point (queue market): claim the slot and the instrument, then collect."""
+    settings = get_settings()
+    ports = live_ports(settings)
+    now = ports.clock.now()
+    slot = slot_for(now, settings.cycle_seconds, settings.cycle_offset_seconds) if trigger == "beat" else now
+    cycle_id = cycle_id_for(inst_id, slot, trigger)
+    bind_context(cycle_id=cycle_id, instrument=inst_id)
+    locks = _locks()
+    if not locks.acquire(inst_id, cycle_id):
+        log.info("cycle skipped: the previous cycle of this instrument is still running", instrument=inst_id)
+        return
+    cycle = start(ports, inst_id, cycle_id, slot, trigger)
+    if cycle is None:
+        if locks.holder(inst_id) == cycle_id and repo.get_cycle(ports.db, cycle_id).finished_at is not None:  # type: ignore[union-attr]
+            locks.release(inst_id, cycle_id)
+        log.info("cycle already started for this slot", cycle_id=cycle_id)
+        return
+    _run_step(self, "collect", cycle_id)
+
+
+def _run_step(task: Task, step: str, cycle_id: str) -> None:
+    ports = live_ports(get_settings())
+    cycle = load_cycle(ports.db, cycle_id)
+    bind_context(cycle_id=cycle_id, instrument=cycle.inst_id)
+    row = repo.get_cycle(ports.db, cycle_id)
+    if row is not None and row.finished_at is not None:
+        log.info("cycle already finished; redelivered step ignored", step=step)
+        return
+    final = task.request.retries >= CONFIRM_CHECKS - 1
+    try:
+        result = STEPS[step](ports, cycle, final)
+    except TRANSIENT as exc:
+        if task.request.retries < 3:
+            raise task.retry(exc=exc, countdown=2 ** task.request.retries) from exc
+        _end(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
+        raise
+    except Exception as exc:
+        _end(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
+        raise
+    if isinstance(result, Next):
+        app.send_task(f"pipeline.{result.step}", args=[cycle_id])
+    elif isinstance(result, Wait):
+        raise task.retry(countdown=1, max_retries=CONFIRM_CHECKS)
+    elif isinstance(result, Done):
+        _end(ports, cycle, result.outcome)
+
+
+def _end(ports: Any, cycle: Any, outcome: str, error: str | None = None) -> None:
+    finish(ports, cycle, outcome, error)
+    _locks().release(cycle.inst_id, cycle.id)
+
+
+def _step_task(step: str) -> Task:
+    @app.task(name=f"pipeline.{step}", bind=True, acks_late=True, ignore_result=True, max_retries=CONFIRM_CHECKS)
+    def run(self: Task, cycle_id: str) -> None:
+        _run_step(self, step, cycle_id)
+
+    return run
+
+
+screen = _step_task("screen")
+analyze = _step_task("analyze")
+risk_check = _step_task("risk_check")
+execute = _step_task("execute")
+confirm = _step_task("confirm")
+
+
+@app.task(name="reflect.journal_closes", acks_late=True, ignore_result=True)
+def journal_closes() -> None:
+    """Journal closed positions and review them (every minute of market time, and on demand)."""
+    ports = live_ports(get_settings())
+    closing.journal_pending_closes(ports)
+    closing.review_pending(ports)
+
+
+@app.task(name="reflect.deep", acks_late=True, ignore_result=True)
+def deep_reflection() -> None:
+    """A deep reflection now (Telegram /reflect), whether or not one is due."""
+    ports = live_ports(get_settings())
+    closing.reflect_deeply(ports, ports.clock.now())
+
+
+@app.task(name="reflect.check_deep", acks_late=True, ignore_result=True)
+def check_deep() -> None:
+    closing.maybe_reflect_deeply(live_ports(get_settings()))
+
+
+@app.task(name="maintenance.performance_snapshot", acks_late=True, ignore_result=True)
+def performance_snapshot(period: str) -> None:
+    from trading_bot.pipeline.performance import snapshot_performance
+
+    ports = live_ports(get_settings())
+    snapshot_performance(ports.db, ports.exchange.account(), period, ports.clock.now(), ports.run_id)
+
+
+@app.task(name="maintenance.cleanup_research_cache", acks_late=True, ignore_result=True)
+def cleanup_research_cache() -> None:
+    from trading_bot.storage.repos.research_cache import purge_expired
+
+    ports = live_ports(get_settings())
+    purged = purge_expired(ports.db, ports.clock.now())
+    log.info("research cache cleaned", purged=purged)

@@ -1,0 +1,38 @@
+"""COLLECTING: the cycle starts, the snapshot is built (once: every later stage reads it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from trading_bot.pipeline.closing import journal_pending_closes
+from trading_bot.pipeline.cycle import Cycle, jsonable, stage
+from trading_bot.pipeline.ports import Ports
+from trading_bot.storage.repos import cycles as repo
+
+
+def start(ports: Ports, inst_id: str, cycle_id: str, scheduled_for: datetime, trigger: str) -> Cycle | None:
+    """Create the cycle; None when this slot already has one (second beat, redelivery)."""
+    cycle = Cycle(id=cycle_id, inst_id=inst_id, trigger=trigger, scheduled_for=scheduled_for,
+                  started_at=ports.clock.now(), run_id=ports.run_id)
+    if not repo.start_cycle(ports.db, cycle.id, inst_id, trigger, scheduled_for, cycle.started_at, ports.run_id):
+        return None
+    return cycle
+
+
+def collect(ports: Ports, cycle: Cycle) -> str | None:
+    """Build the snapshot. Returns why the cycle ends here, or None to go on to screening.
+
+    Closed positions are journaled first, so the risk counters (daily loss, losing streak) the
+    later stages read are current. A bot that may not open positions still runs the cycle when it
+    holds a position here (the analyst may close it); otherwise the cycle ends."""
+    with stage(ports.db, cycle, "COLLECTING", ports.clock) as run:
+        journal_pending_closes(ports)
+        cycle.snapshot = ports.snapshot(cycle.inst_id, ports.clock.now())
+        run.columns["snapshot"] = jsonable(cycle.snapshot)
+        state = ports.risk.state.current().state
+        holding = any(p.inst_id == cycle.inst_id for p in ports.exchange.positions(cycle.inst_id))
+        run.detail = {"bot_state": str(state), "holding": holding, "price": str(cycle.snapshot.price)}
+        if not state.allows_entries and not holding:
+            run.outcome = f"skipped_{state.lower()}"
+            return run.outcome
+    return None

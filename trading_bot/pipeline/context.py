@@ -1,0 +1,41 @@
+"""The brain's view of one cycle: snapshot, account, positions, playbook, recent trades."""
+
+from __future__ import annotations
+
+from trading_bot.brain.envelope import RiskEnvelope
+from trading_bot.brain.ports import BrainContext, ResearchOutcome, TradeRecap
+from trading_bot.pipeline.cycle import Cycle
+from trading_bot.pipeline.ports import Ports
+from trading_bot.storage.repos import journal
+
+RECENT_TRADES = 10
+
+
+def recent_trades(ports: Ports, limit: int = RECENT_TRADES) -> list[TradeRecap]:
+    return [recap(row) for row in journal.recent_closed(ports.db, limit, ports.run_id)]
+
+
+def recap(row: journal.ClosedTradeRow) -> TradeRecap:
+    return TradeRecap(
+        trade_id=row.id, inst_id=row.instrument, side=row.side,  # type: ignore[arg-type]
+        strategy=row.strategy, regime=row.regime, entry_ts=row.entry_ts, entry_px=row.entry_px,
+        exit_ts=row.exit_ts, exit_px=row.exit_px, stop_loss=row.stop_loss, take_profit=row.take_profit,
+        net_pnl=row.net_pnl, r_multiple=row.r_multiple, close_reason=row.close_reason, confidence=row.confidence,
+    )
+
+
+def brain_context(ports: Ports, cycle: Cycle, research: ResearchOutcome | None = None) -> BrainContext:
+    assert cycle.snapshot is not None, "collect runs before any brain stage"
+    now = ports.clock.now()
+    return BrainContext(
+        snapshot=cycle.snapshot,
+        now=now,
+        playbook=ports.playbooks.current(now),
+        account=ports.exchange.account(),
+        positions=ports.exchange.positions(),
+        recent_trades=recent_trades(ports),
+        research=research,
+        cycle_id=cycle.id,
+        manual_trigger=cycle.trigger == "manual",
+        limits=RiskEnvelope.from_limits(ports.risk.limits),
+    )

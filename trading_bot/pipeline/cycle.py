@@ -1,0 +1,134 @@
+"""One decision cycle's state as it travels through the stages, and the recording of each stage in
+`decision_cycles` (its timeline is the audit trail: stage, start, end, duration, outcome).
+
+Celery tasks pass only the cycle id; `load_cycle` rebuilds this object from the row, so every task
+reads what the previous stage wrote, and analysis, risk check and execution see the same snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from trading_bot.brain.ports import ResearchOutcome, ScreenResult
+from trading_bot.clock import Clock
+from trading_bot.domain.decision import Decision
+from trading_bot.domain.snapshot import MarketSnapshot
+from trading_bot.logs import get_logger
+from trading_bot.risk.verdict import Verdict
+from trading_bot.storage.db import Database
+from trading_bot.storage.repos import cycles as repo
+
+log = get_logger(__name__)
+
+STAGES = ("COLLECTING", "SCREENING", "RESEARCHING", "ANALYZING", "RISK_CHECK", "EXECUTING", "CONFIRMING",
+          "JOURNALING", "REFLECTING")
+
+
+class Cycle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    inst_id: str
+    trigger: str  # beat | manual | backtest
+    scheduled_for: datetime
+    started_at: datetime
+    run_id: str = "live"
+    shadow: bool = False
+    snapshot: MarketSnapshot | None = None
+    screen: ScreenResult | None = None
+    research: ResearchOutcome | None = None
+    decision: Decision | None = None
+    verdict: Verdict | None = None
+    cl_ord_id: str | None = None
+    ord_id: str | None = None
+    placed_at: datetime | None = None
+
+
+def jsonable(model: BaseModel | None) -> Any:
+    """A model as JSON data for a JSONB column (NaN/inf become null on the way)."""
+    return None if model is None else json.loads(model.model_dump_json())
+
+
+@dataclass
+class StageRun:
+    """Filled in by a stage while it runs; recorded when it ends."""
+
+    outcome: str = "ok"
+    detail: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def stage(db: Database, cycle: Cycle, name: str, clock: Clock) -> Iterator[StageRun]:
+    """Time a stage and append it to the cycle's timeline (also when it raises: outcome 'error').
+    The start is clock time (venue time in fast-forward and backtests); the duration is wall time."""
+    assert name in STAGES, name
+    run = StageRun()
+    started = clock.now()
+    wall = time.perf_counter()
+    try:
+        yield run
+    except Exception as exc:
+        run.outcome = "error"
+        run.detail["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        raise
+    finally:
+        elapsed = time.perf_counter() - wall
+        repo.record_stage(db, cycle.id, name, started, started + timedelta(seconds=elapsed), run.outcome,
+                          run.detail or None, **run.columns)
+        log.info("stage", cycle_id=cycle.id, instrument=cycle.inst_id, stage=name, outcome=run.outcome,
+                 ms=round(elapsed * 1000, 1))
+
+
+def load_cycle(db: Database, cycle_id: str) -> Cycle:
+    row = repo.get_cycle(db, cycle_id)
+    if row is None:
+        raise LookupError(f"decision cycle {cycle_id} does not exist")
+    screen = research = None
+    for entry in row.timeline or []:
+        detail = entry.get("detail") or {}
+        if entry.get("stage") == "SCREENING" and "screen" in detail:
+            screen = ScreenResult.model_validate(detail["screen"])
+        if entry.get("stage") == "RESEARCHING" and "research" in detail:
+            research = ResearchOutcome.model_validate(detail["research"])
+    return Cycle(
+        id=row.id, inst_id=row.instrument, trigger=row.trigger, scheduled_for=row.scheduled_for,
+        started_at=row.started_at, run_id=row.run_id, shadow=row.shadow,
+        snapshot=MarketSnapshot.model_validate(row.snapshot) if row.snapshot else None,
+        screen=screen, research=research,
+        decision=Decision.model_validate(row.decision) if row.decision else None,
+        verdict=Verdict.model_validate(row.verdict) if row.verdict else None,
+        cl_ord_id=row.cl_ord_id, ord_id=_ord_id(row.timeline),
+        placed_at=_placed_at(row.timeline),
+    )
+
+
+def _ord_id(timeline: list[dict[str, Any]] | None) -> str | None:
+    for entry in reversed(timeline or []):
+        ord_id = (entry.get("detail") or {}).get("ord_id")
+        if ord_id:
+            return str(ord_id)
+    return None
+
+
+def _placed_at(timeline: list[dict[str, Any]] | None) -> datetime | None:
+    for entry in reversed(timeline or []):
+        if entry.get("stage") == "EXECUTING" and (entry.get("detail") or {}).get("ord_id"):
+            return datetime.fromisoformat(entry["ended_at"])
+    return None
+
+
+def cycle_id_for(inst_id: str, scheduled_for: datetime, trigger: str = "beat", run_id: str = "live") -> str:
+    """`BTCUSDTSWAP-20260105T120005` for the beat's slot; manual and backtest cycles say so."""
+    slot = scheduled_for.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    prefix = "" if run_id == "live" else f"{run_id}-"
+    suffix = "" if trigger in ("beat", "backtest") else f"-{trigger}"
+    return f"{prefix}{inst_id.replace('-', '')}-{slot}{suffix}"[:64]

@@ -1,0 +1,67 @@
+"""EXECUTING and CONFIRMING: at most one order per cycle, with its stop-loss and take-profit
+attached; the fill is confirmed (or the unfilled entry cancelled) before the trade is journaled.
+
+The clOrdId is derived from the cycle id, so a redelivered or retried task finds the order it
+placed before instead of placing a second one (exchange/orders.py looks it up first)."""
+
+from __future__ import annotations
+
+from trading_bot.domain.decision import Action
+from trading_bot.domain.orders import Order
+from trading_bot.exchange import orders
+from trading_bot.pipeline.cycle import Cycle, stage
+from trading_bot.pipeline.ports import Ports
+
+
+def execute(ports: Ports, cycle: Cycle) -> str | None:
+    """Returns why the cycle ends here (a CLOSE done), or None to go on to confirmation."""
+    assert cycle.decision is not None and cycle.verdict is not None and cycle.verdict.approved
+    with stage(ports.db, cycle, "EXECUTING", ports.clock) as run:
+        if cycle.decision.action is Action.CLOSE:
+            closed = close_instrument(ports, cycle)
+            run.outcome = "closed" if closed else "nothing_to_close"
+            run.detail["closed_positions"] = closed
+            return run.outcome
+        order = cycle.verdict.order
+        assert order is not None, "an approved entry carries its sized order"
+        cycle.cl_ord_id = orders.cl_ord_id_for(cycle.id, "e")
+        request = order.to_request(cycle.cl_ord_id, ports.config.margin_mode,  # type: ignore[arg-type]
+                                   net_mode=ports.exchange.position_mode() == "net_mode")
+        ack = orders.enter(ports.exchange, request, order.leverage)
+        cycle.ord_id, cycle.placed_at = ack.ord_id, ports.clock.now()
+        run.columns["cl_ord_id"] = cycle.cl_ord_id
+        run.detail.update(ord_id=ack.ord_id, contracts=str(order.contracts), side=order.side,
+                          stop_loss=str(order.stop_loss), take_profit=str(order.take_profit))
+        run.outcome = "placed"
+    return None
+
+
+def close_instrument(ports: Ports, cycle: Cycle) -> int:
+    positions = [p for p in ports.exchange.positions(cycle.inst_id) if p.inst_id == cycle.inst_id]
+    for index, position in enumerate(positions):
+        orders.close(ports.exchange, position, orders.cl_ord_id_for(f"{cycle.id}{index}", "c"))
+    return len(positions)
+
+
+def confirm(ports: Ports, cycle: Cycle, final: bool) -> Order | None:
+    """Check the entry once. Returns the order when it is filled or final (cancelled if it had not
+    filled by then), None while it may still fill: the caller checks again later."""
+    assert cycle.cl_ord_id is not None
+    with stage(ports.db, cycle, "CONFIRMING", ports.clock) as run:
+        order = ports.exchange.get_order(cycle.inst_id, cl_ord_id=cycle.cl_ord_id)
+        if order is None:
+            raise LookupError(f"the entry {cycle.cl_ord_id} of cycle {cycle.id} is unknown to the exchange")
+        run.detail.update(state=order.state, filled=str(order.filled))
+        if order.state == "filled":
+            run.outcome = "filled"
+            return order
+        if order.is_terminal:
+            run.outcome = order.state
+            return order
+        if not final:
+            run.outcome = "waiting"
+            return None
+        orders.cancel(ports.exchange, cycle.inst_id, cycle.cl_ord_id)
+        order = ports.exchange.get_order(cycle.inst_id, cl_ord_id=cycle.cl_ord_id) or order
+        run.outcome = "partially_filled_cancelled" if order.filled > 0 else "unfilled_cancelled"
+        return order

@@ -1,0 +1,113 @@
+"""The order of the stages, shared by the Celery tasks (one step per task, on its own queue) and
+the in-process runner (backtests, tests): each step either names the next one or ends the cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from trading_bot.logs import get_logger
+from trading_bot.pipeline import analyze, collect, execute, journal, risk_check, screen
+from trading_bot.pipeline.cycle import Cycle
+from trading_bot.pipeline.ports import Ports
+from trading_bot.storage.repos import cycles as repo
+from trading_bot.storage.repos.llm_calls import cost_of_cycle
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Next:
+    step: str
+
+
+@dataclass(frozen=True)
+class Done:
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The entry may still fill: check again later (the same step, `final` once time is up)."""
+
+
+StepResult = Next | Done | Wait
+
+
+def _collect(ports: Ports, cycle: Cycle, final: bool) -> StepResult:
+    ended = collect.collect(ports, cycle)
+    return Done(ended) if ended else Next("screen")
+
+
+def _screen(ports: Ports, cycle: Cycle, final: bool) -> StepResult:
+    ended = screen.screen(ports, cycle)
+    return Done(ended) if ended else Next("analyze")
+
+
+def _analyze(ports: Ports, cycle: Cycle, final: bool) -> StepResult:
+    analyze.research(ports, cycle)
+    ended = analyze.analyze(ports, cycle)
+    return Done(ended) if ended else Next("risk_check")
+
+
+def _risk_check(ports: Ports, cycle: Cycle, final: bool) -> StepResult:
+    ended = risk_check.risk_check(ports, cycle)
+    return Done(ended) if ended else Next("execute")
+
+
+def _execute(ports: Ports, cycle: Cycle, final: bool) -> StepResult:
+    ended = execute.execute(ports, cycle)
+    return Done(ended) if ended else Next("confirm")
+
+
+def _confirm(ports: Ports, cycle: Cycle, final: bool) -> StepResult:
+    order = execute.confirm(ports, cycle, final)
+    if order is None:
+        return Wait()
+    return Done(journal.journal_entry(ports, cycle, order))
+
+
+STEPS: dict[str, Callable[[Ports, Cycle, bool], StepResult]] = {
+    "collect": _collect,
+    "screen": _screen,
+    "analyze": _analyze,
+    "risk_check": _risk_check,
+    "execute": _execute,
+    "confirm": _confirm,
+}
+
+
+def finish(ports: Ports, cycle: Cycle, outcome: str, error: str | None = None) -> None:
+    cost = cost_of_cycle(ports.db, cycle.id)
+    repo.finish_cycle(ports.db, cycle.id, ports.clock.now(), outcome, cost, error)
+    decision = cycle.decision
+    verdict = cycle.verdict
+    log.info(
+        "cycle",
+        instrument=cycle.inst_id,
+        cycle_id=cycle.id,
+        screen=("shadow" if cycle.shadow else "pass" if cycle.screen.signal else "out") if cycle.screen else "-",
+        decision=decision.action.value if decision else "-",
+        verdict=("approved" if verdict.approved else f"rejected:{verdict.rule}") if verdict else "-",
+        order=cycle.ord_id or "-",
+        outcome=outcome,
+        latency_ms=int((ports.clock.now() - cycle.started_at).total_seconds() * 1000),
+        cost_usd=str(cost),
+    )
+
+
+def run_steps(ports: Ports, cycle: Cycle, first: str = "collect",
+              wait: Callable[[int], bool] | None = None) -> str:
+    """Run a cycle to its end in this process. `wait(attempt)` is called while an entry is still
+    open; it returns False when time is up (default: no waiting, one final check)."""
+    step, attempt = first, 0
+    while True:
+        result = STEPS[step](ports, cycle, False)
+        while isinstance(result, Wait):
+            attempt += 1
+            final = wait is None or not wait(attempt)
+            result = STEPS[step](ports, cycle, final)
+        if isinstance(result, Done):
+            finish(ports, cycle, result.outcome)
+            return result.outcome
+        step = result.step

@@ -1,0 +1,30 @@
+"""No two cycles of one instrument overlap: a Redis lock per instrument, held by the cycle id,
+with a TTL so a crashed worker cannot block the instrument for ever."""
+
+from __future__ import annotations
+
+import redis
+
+from trading_bot.storage.streams import Keys
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+"""
+
+
+class CycleLocks:
+    def __init__(self, client: redis.Redis, keys: Keys, ttl_seconds: int) -> None:
+        self._client, self._keys, self._ttl = client, keys, ttl_seconds
+
+    def acquire(self, inst_id: str, cycle_id: str) -> bool:
+        """True when the lock is ours (also when this cycle already holds it: a redelivery)."""
+        key = self._keys.cycle_lock(inst_id)
+        if self._client.set(key, cycle_id, nx=True, ex=self._ttl):
+            return True
+        return self._client.get(key) == cycle_id
+
+    def holder(self, inst_id: str) -> str | None:
+        return self._client.get(self._keys.cycle_lock(inst_id))
+
+    def release(self, inst_id: str, cycle_id: str) -> bool:
+        return bool(self._client.eval(_RELEASE, 1, self._keys.cycle_lock(inst_id), cycle_id))

@@ -1,0 +1,89 @@
+"""Celery beat: one cycle entry per instrument every CYCLE_SECONDS, aligned to candle closes with
+a small offset, plus the housekeeping entries. Exactly one beat runs: RedBeat holds a Redis lock
+(a second beat waits for it) and the cycle's slot is unique in `decision_cycles` besides.
+
+Market time vs wall time: on the fast-forward simulator the venue's clock runs SIM_SPEED times
+faster than the wall, so every period here is divided by that speed, and the tasks take their
+slot from the venue clock. Real time: cycle entries use an rrule anchored at 00:00 UTC + offset,
+so they fire at :00:05, :05:05, … for 300 s cycles (candles close on those boundaries).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from celery.schedules import schedule as every
+from redbeat.schedules import rrule
+
+from trading_bot.config import Settings
+
+EXPIRY_FRACTION = 0.8  # a cycle message older than this share of the interval is dropped, not run late
+LOCK_TIMEOUT_SECONDS = 60  # a standby beat takes over within a minute of the active one dying
+MAX_LOOP_SECONDS = 5  # beat wakes at least this often (and extends its lock)
+
+HOUSEKEEPING: dict[str, tuple[str, float, tuple[Any, ...]]] = {
+    # name: (task, market seconds, args)
+    "reconcile": ("maintenance.reconcile", 60, ()),
+    "journal-closes": ("reflect.journal_closes", 60, ()),
+    "performance-hour": ("maintenance.performance_snapshot", 3600, ("hour",)),
+    "performance-day": ("maintenance.performance_snapshot", 86400, ("day",)),
+    "performance-week": ("maintenance.performance_snapshot", 7 * 86400, ("week",)),
+    "deep-reflection-check": ("reflect.check_deep", 600, ()),
+    "research-cache-cleanup": ("maintenance.cleanup_research_cache", 3600, ()),
+}
+
+
+def market_speed(settings: Settings) -> float:
+    """How many market seconds pass per wall second (1 unless trading on a fast-forward simulator)."""
+    return settings.sim_speed if settings.uses_simulator else 1.0
+
+
+def wall_seconds(settings: Settings, market_seconds: float) -> float:
+    return max(1.0, market_seconds / market_speed(settings))
+
+
+def cycle_schedule(settings: Settings, now: datetime | None = None) -> Any:
+    period = wall_seconds(settings, settings.cycle_seconds)
+    if market_speed(settings) != 1.0:
+        return every(timedelta(seconds=period))
+    day = (now or datetime.now(UTC)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    anchor = day + timedelta(seconds=settings.cycle_offset_seconds) - timedelta(days=1)
+    return rrule("SECONDLY", dtstart=anchor, interval=settings.cycle_seconds)
+
+
+def beat_schedule(settings: Settings, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    cycle_expiry = wall_seconds(settings, settings.cycle_seconds) * EXPIRY_FRACTION
+    for inst_id in settings.instruments:
+        entries[f"cycle-{inst_id}"] = {
+            "task": "pipeline.start_cycle",
+            "schedule": cycle_schedule(settings, now),
+            "args": (inst_id,),
+            "options": {"expires": cycle_expiry},
+        }
+    for name, (task, market_seconds, args) in HOUSEKEEPING.items():
+        period = wall_seconds(settings, market_seconds)
+        entries[name] = {"task": task, "schedule": every(timedelta(seconds=period)), "args": args,
+                         "options": {"expires": period * EXPIRY_FRACTION}}
+    return entries
+
+
+def slot_for(now: datetime, cycle_seconds: int, offset_seconds: int) -> datetime:
+    """The scheduled slot a cycle started at `now` (venue time) belongs to: the latest
+    boundary + offset not after `now`. Two beats firing in one slot get the same value."""
+    epoch = int(now.timestamp()) - offset_seconds
+    start = epoch - epoch % cycle_seconds + offset_seconds
+    return datetime.fromtimestamp(start, UTC)
+
+
+def beat_config(settings: Settings) -> dict[str, Any]:
+    """Celery settings for the beat process (merged into celeryconfig)."""
+    return {
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "redbeat_redis_url": settings.redis_dsn(),
+        "redbeat_key_prefix": f"{settings.redis_namespace}:redbeat",
+        "redbeat_lock_timeout": LOCK_TIMEOUT_SECONDS,
+        "beat_max_loop_interval": MAX_LOOP_SECONDS,
+        "beat_schedule": beat_schedule(settings),
+    }

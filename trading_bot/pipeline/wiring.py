@@ -1,0 +1,75 @@
+"""The live pipeline's ports from settings: OKX REST (or the simulator over HTTP), the brain the
+settings ask for, the risk service, the live snapshot builder, Redis streams. One per process."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from trading_bot.brain.alerts import RedisAlerts
+from trading_bot.brain.factory import build_brain
+from trading_bot.brain.playbook import PlaybookStore
+from trading_bot.clock import Clock, SystemClock, VenueClock, to_ms
+from trading_bot.config import Settings
+from trading_bot.exchange.base import Exchange
+from trading_bot.exchange.factory import shared_okx
+from trading_bot.market.service import collect as collect_snapshot
+from trading_bot.pipeline.feeds import RedisCloseFeed, RedisEvents
+from trading_bot.pipeline.ports import PipelineSettings, Ports
+from trading_bot.pipeline.schedule import market_speed
+from trading_bot.risk.limits import limits_from_settings
+from trading_bot.risk.service import RiskService
+from trading_bot.storage.db import Database
+from trading_bot.storage.redis_client import get_redis
+from trading_bot.storage.streams import Keys
+
+_lock = threading.Lock()
+_ports: dict[int, Ports] = {}
+
+
+def venue_clock(settings: Settings, exchange: Exchange) -> Clock:
+    """On the simulator the bot's clock is the venue's (market time in fast-forward)."""
+    if not settings.uses_simulator:
+        return SystemClock()
+    return VenueClock(lambda: to_ms(exchange.server_time()), speed=market_speed(settings), refresh_seconds=1.0)
+
+
+def pipeline_settings(settings: Settings) -> PipelineSettings:
+    return PipelineSettings(
+        cycle_seconds=settings.cycle_seconds,
+        margin_mode=settings.margin_mode,
+        shadow_fraction=settings.shadow_analysis_fraction,
+        deep_every_trades=settings.deep_reflection_every_trades,
+        deep_every_hours=settings.deep_reflection_every_hours,
+    )
+
+
+def build_live_ports(settings: Settings) -> Ports:
+    db = Database.from_settings(settings)
+    client = get_redis(settings)
+    keys = Keys(settings.redis_namespace)
+    exchange = shared_okx(settings)
+    clock = venue_clock(settings, exchange)
+    return Ports(
+        db=db,
+        exchange=exchange,
+        brain=build_brain(settings, db, RedisAlerts(client, keys), clock),
+        risk=RiskService(db, client, keys, clock, limits=limits_from_settings(settings)),
+        clock=clock,
+        playbooks=PlaybookStore(db),
+        events=RedisEvents(client, keys),
+        snapshot=lambda inst_id, at: collect_snapshot(settings, inst_id, at, db, client),
+        config=pipeline_settings(settings),
+        closes=RedisCloseFeed(client, keys),
+        rng=random.Random(),
+    )
+
+
+def live_ports(settings: Settings) -> Ports:
+    """The process's ports (built on first use, after any fork)."""
+    with _lock:
+        key = id(settings)
+        if key not in _ports:
+            _ports.clear()
+            _ports[key] = build_live_ports(settings)
+        return _ports[key]
