@@ -48,7 +48,8 @@ from trading_bot.backtest.inputs import ClosedTrade, EquityPoint
 from trading_bot.domain.decision import Action, Decision
 from trading_bot.risk.verdict import Rule
 from trading_bot.domain.playbook import Playbook
-from trading_bot.pipeline.ids import cl_ord_id_for, cycle_id_for
+from trading_bot.exchange.orders import cl_ord_id_for
+from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import (
     LIVE_RUN,

@@ -15,6 +15,7 @@ tasks and the backtest loop are synchronous. Errors are the typed exceptions of 
 | `open_interest(inst_id)` | OpenInterest | |
 | `account()` | Account | USDT equity, available, frozen, upl |
 | `positions(inst_id)` | list[Position] | open positions only |
+| `position_mode()` | str | `net_mode` or `long_short_mode` (decides posSide on orders) |
 | `set_leverage(inst_id, leverage, mgn_mode)` | None | |
 | `place_order(request)` | OrderAck | OutcomeUnknown if the result is unknown: look the clOrdId up |
 | `get_order(inst_id, ord_id, cl_ord_id)` | Order or None | None when the exchange does not know it |
@@ -69,6 +70,8 @@ class Exchange(Protocol):
     def account(self) -> Account: ...
 
     def positions(self, inst_id: str | None = None) -> list[Position]: ...
+
+    def position_mode(self) -> str: ...
 
     def set_leverage(self, inst_id: str, leverage: Decimal, mgn_mode: MarginMode) -> None: ...
 

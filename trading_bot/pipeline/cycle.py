@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -125,10 +125,3 @@ def _placed_at(timeline: list[dict[str, Any]] | None) -> datetime | None:
             return datetime.fromisoformat(entry["ended_at"])
     return None
 
-
-def cycle_id_for(inst_id: str, scheduled_for: datetime, trigger: str = "beat", run_id: str = "live") -> str:
-    """`BTCUSDTSWAP-20260105T120005` for the beat's slot; manual and backtest cycles say so."""
-    slot = scheduled_for.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
-    prefix = "" if run_id == "live" else f"{run_id}-"
-    suffix = "" if trigger in ("beat", "backtest") else f"-{trigger}"
-    return f"{prefix}{inst_id.replace('-', '')}-{slot}{suffix}"[:64]

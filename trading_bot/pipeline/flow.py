@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from trading_bot.logs import get_logger
-from trading_bot.pipeline import analyze, collect, execute, journal, risk_check, screen
+from trading_bot.pipeline import analyze, closing, collect, execute, journal, risk_check, screen
 from trading_bot.pipeline.cycle import Cycle
+from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.ports import Ports
 from trading_bot.storage.repos import cycles as repo
 from trading_bot.storage.repos.llm_calls import cost_of_cycle
@@ -111,3 +113,21 @@ def run_steps(ports: Ports, cycle: Cycle, first: str = "collect",
             finish(ports, cycle, result.outcome)
             return result.outcome
         step = result.step
+
+
+def run_cycle(ports: Ports, inst_id: str, scheduled_for: datetime, trigger: str = "beat",
+              wait: Callable[[int], bool] | None = None) -> str | None:
+    """One whole cycle in this process (backtests, tests), then the journal's follow-up: closed
+    positions journaled and reviewed, a deep reflection when due. None if the slot had a cycle."""
+    cycle = collect.start(ports, inst_id, cycle_id_for(inst_id, scheduled_for, ports.run_id, trigger),
+                          scheduled_for, trigger)
+    if cycle is None:
+        return None
+    try:
+        outcome = run_steps(ports, cycle, wait=wait)
+    except Exception as exc:  # the cycle is over either way; the caller decides whether to go on
+        finish(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
+        raise
+    closing.journal_pending_closes(ports)
+    closing.review_pending(ports)
+    return outcome

@@ -15,7 +15,8 @@ from trading_bot.exchange.errors import ExchangeUnavailable, RateLimited
 from trading_bot.logs import bind_context, get_logger
 from trading_bot.pipeline import closing
 from trading_bot.pipeline.collect import start
-from trading_bot.pipeline.cycle import cycle_id_for, load_cycle
+from trading_bot.pipeline.cycle import load_cycle
+from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
 from trading_bot.pipeline.locks import CycleLocks
 from trading_bot.pipeline.schedule import slot_for, wall_seconds
@@ -43,7 +44,7 @@ def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     ports = live_ports(settings)
     now = ports.clock.now()
     slot = slot_for(now, settings.cycle_seconds, settings.cycle_offset_seconds) if trigger == "beat" else now
-    cycle_id = cycle_id_for(inst_id, slot, trigger)
+    cycle_id = cycle_id_for(inst_id, slot, trigger=trigger)
     bind_context(cycle_id=cycle_id, instrument=inst_id)
     locks = _locks()
     if not locks.acquire(inst_id, cycle_id):

@@ -22,6 +22,7 @@ from trading_bot.exchange.sim.accounting import INF, AccountFigures, account_fig
 from trading_bot.exchange.sim.algos import AlgoMixin
 from trading_bot.exchange.sim.instruments import SimInstrument
 from trading_bot.exchange.sim.orders import (
+    ClosedPosition,
     ZERO,
     money,
     price_q,
@@ -70,6 +71,8 @@ class Engine(AlgoMixin, RiskMixin):
         self.orders: dict[str, SimOrder] = {}
         self.live: dict[str, SimOrder] = {}
         self.fills: list[SimFill] = []
+        self.closed_log: list[ClosedPosition] | None = None  # in-process readers turn this on
+        self._closing: SimOrder | None = None  # the order whose fill is being applied
         self.last: dict[str, float] = {}
         self.now_ms = now_ms
         self.u_time = now_ms
@@ -353,7 +356,9 @@ class Engine(AlgoMixin, RiskMixin):
             del self.fills[: len(self.fills) - HISTORY_LIMIT]
         self.emit("order", order)
         self.emit("position", pos)
+        self._closing = order
         self._settle_position(pos)
+        self._closing = None
         if order.state == "filled" and order.attach and not order.attach_active:
             self.activate_attached(order, order.acc_fill_sz)
 
@@ -379,18 +384,20 @@ class Engine(AlgoMixin, RiskMixin):
         if pos.qty and (pos.qty > 0) != (delta > 0):
             closed = min(abs(delta), abs(pos.qty))
             sign = 1 if pos.qty > 0 else -1
+            pos.was_long = sign > 0
             pnl = (px - pos.avg_px) * closed * inst.ct_val * sign
             if pos.mgn_mode == "isolated":
                 pos.margin -= pos.margin * closed / abs(pos.qty)
             pos.qty -= sign * closed
             delta += sign * closed
             if pos.qty == 0 and delta:
-                self._close_position(pos)  # a flip: the old position ends here, a new one opens
+                self._close_position(pos, exit_px=px)  # a flip: the old position ends here, a new one opens
                 self._reopen(pos)
         if delta:
             size = abs(pos.qty) + abs(delta)
             pos.avg_px = px if not pos.qty else price_q((pos.avg_px * abs(pos.qty) + px * abs(delta)) / size)
             pos.qty += delta
+            pos.peak_qty = max(pos.peak_qty, abs(pos.qty))
             pos.lever = lever
             if pos.mgn_mode == "isolated":
                 pos.margin += px * abs(delta) * inst.ct_val / lever
@@ -401,17 +408,41 @@ class Engine(AlgoMixin, RiskMixin):
             self._close_position(pos, announce=False)  # `fill` has just pushed the flat position
             del self.positions[pos.key]
 
-    def _close_position(self, pos: SimPosition, announce: bool = True) -> None:
+    def _close_position(self, pos: SimPosition, announce: bool = True, exit_px: Decimal | None = None) -> None:
         pos.u_time = self.now_ms
         pos.margin = ZERO
         if announce:
             self.emit("position", pos)
+        if self.closed_log is not None:
+            self.closed_log.append(self._closed_record(pos, exit_px))
         self.cancel_position_algos(pos)
+
+    def _closed_record(self, pos: SimPosition, exit_px: Decimal | None) -> ClosedPosition:
+        order = self._closing
+        if exit_px is None and order is not None:
+            exit_px = order.fill_px
+        return ClosedPosition(
+            inst_id=pos.inst_id, pos_side=pos.pos_side, side="long" if pos.was_long else "short",
+            pos_id=pos.pos_id, size=pos.peak_qty, entry_px=pos.avg_px, exit_px=exit_px,
+            pnl=pos.pnl + pos.liq_penalty, fee=pos.fee, funding=pos.funding_fee, opened_ms=pos.c_time,
+            closed_ms=self.now_ms, reason=self._close_reason(order),
+        )
+
+    def _close_reason(self, order: SimOrder | None) -> str:
+        if order is None:
+            return "manual"
+        if order.category == "full_liquidation":
+            return "liquidation"
+        algo = self.find_algo(order.algo_id) if order.algo_id else None
+        if algo is not None:
+            return {"tp": "take_profit", "sl": "stop_loss"}.get(algo.actual_side, "manual")
+        return "manual"
 
     def _reopen(self, pos: SimPosition) -> None:
         pos.pos_id, pos.c_time = self.ids.next("pos"), self.now_ms
         pos.pnl = pos.fee = pos.funding_fee = pos.liq_penalty = ZERO
         pos.margin = ZERO
+        pos.peak_qty = ZERO
 
     def close_position(self, inst_id: str, mgn_mode: str, pos_side: str, auto_cxl: bool, cl_ord_id: str = "",
                        tag: str = "") -> str:

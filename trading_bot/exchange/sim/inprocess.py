@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from trading_bot.clock import from_ms, to_ms
+from trading_bot.domain.events import PositionClosed
 from trading_bot.domain.market import BookLevel, Candle, FundingRate, Instrument, OpenInterest, OrderBook, Ticker
 from trading_bot.domain.orders import (
     Account,
@@ -52,6 +53,7 @@ class InProcessExchange:
         self.venue = venue
         self.engine = venue.engine
         self.engine.record_events = False
+        self.engine.closed_log = []
         self.clock = VenueClock(venue)
 
     # --- time --------------------------------------------------------------------------------
@@ -121,6 +123,18 @@ class InProcessExchange:
     def positions(self, inst_id: str | None = None) -> list[Position]:
         return [to_position(self.engine, p) for p in self.engine.positions.values()
                 if p.qty and (inst_id is None or p.inst_id == inst_id)]
+
+    def position_mode(self) -> str:
+        return self.engine.pos_mode
+
+    def closed_positions(self) -> list[PositionClosed]:
+        """Positions that went to zero since the last call, with their accumulated totals."""
+        log, self.engine.closed_log = self.engine.closed_log or [], []
+        return [PositionClosed(
+            inst_id=c.inst_id, side=c.side, size=c.size, entry_px=c.entry_px, exit_px=c.exit_px,  # type: ignore[arg-type]
+            realized_pnl=c.pnl, fees=c.fee, funding=c.funding, opened_at=from_ms(c.opened_ms),
+            closed_at=from_ms(c.closed_ms), pos_id=c.pos_id, close_reason=c.reason,  # type: ignore[arg-type]
+        ) for c in log]
 
     def set_leverage(self, inst_id: str, leverage: Decimal, mgn_mode: MarginMode) -> None:
         self._call("account/set-leverage", lambda: self.engine.set_leverage(inst_id, leverage, mgn_mode))

@@ -216,6 +216,8 @@ class SimPosition:
     funding_fee: Decimal = ZERO
     liq_penalty: Decimal = ZERO
     trade_id: str = ""
+    peak_qty: Decimal = ZERO  # the largest size since it opened (what a close event reports)
+    was_long: bool = True  # the side being reduced (a net position's side is gone once it is flat)
 
     @property
     def realized_pnl(self) -> Decimal:
@@ -224,3 +226,22 @@ class SimPosition:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.inst_id, self.mgn_mode, self.pos_side)
+
+
+@dataclass
+class ClosedPosition:
+    """A position that went to zero, with the totals it accumulated (kept for in-process readers)."""
+
+    inst_id: str
+    pos_side: str
+    side: str  # long | short
+    pos_id: str
+    size: Decimal
+    entry_px: Decimal
+    exit_px: Decimal | None
+    pnl: Decimal  # price PnL (a liquidation's loss beyond it is added as it is booked)
+    fee: Decimal
+    funding: Decimal
+    opened_ms: int
+    closed_ms: int
+    reason: str  # take_profit | stop_loss | liquidation | manual

@@ -82,6 +82,9 @@ class RiskMixin:
         amount = money(amount)
         pos.liq_penalty += amount
         self.book_cash("liquidation", amount)
+        log = self.closed_log
+        if log and log[-1].pos_id == pos.pos_id:  # the liquidated position was just recorded as closed
+            log[-1].pnl += amount
         self.emit("position", pos)
 
     def settle_funding(self: Engine, inst_id: str, rate: Decimal) -> Decimal:  # type: ignore[misc]

@@ -1,0 +1,73 @@
+"""The pipeline's ports over the in-process simulator: the same stages as live, no Celery, no
+Redis, the venue's clock (backtests and tests)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+from trading_bot.brain.alerts import MemoryAlerts
+from trading_bot.brain.factory import build_brain
+from trading_bot.brain.playbook import PlaybookStore
+from trading_bot.brain.ports import Brain
+from trading_bot.config import Settings
+from trading_bot.domain.events import PositionClosed
+from trading_bot.domain.snapshot import MarketSnapshot
+from trading_bot.exchange.sim.inprocess import InProcessExchange
+from trading_bot.market.exchange_source import ExchangeSource
+from trading_bot.market.snapshot import SnapshotBuilder
+from trading_bot.pipeline.ports import MemoryEvents, Ports
+from trading_bot.pipeline.wiring import pipeline_settings
+from trading_bot.risk.limits import limits_from_settings
+from trading_bot.risk.service import RiskService
+from trading_bot.storage.db import Database
+from trading_bot.storage.streams import Keys
+
+
+class VenueCloseFeed:
+    """Close events straight from the in-process venue."""
+
+    def __init__(self, exchange: InProcessExchange) -> None:
+        self._exchange = exchange
+        self._pending: dict[str, PositionClosed] = {}
+        self._count = 0
+
+    def pending(self) -> list[tuple[str, PositionClosed]]:
+        for event in self._exchange.closed_positions():
+            self._count += 1
+            self._pending[str(self._count)] = event
+        return list(self._pending.items())
+
+    def done(self, handle: str) -> None:
+        self._pending.pop(handle, None)
+
+
+def exchange_snapshots(exchange: InProcessExchange, lookback: int):  # noqa: ANN201
+    """Snapshots built from what the venue serves at its current time."""
+    builders: dict[str, SnapshotBuilder] = {}
+
+    def build(inst_id: str, at: datetime) -> MarketSnapshot:
+        if inst_id not in builders:
+            builders[inst_id] = SnapshotBuilder(ExchangeSource(inst_id, exchange), lookback=lookback)
+        return builders[inst_id].build(at)
+
+    return build
+
+
+def inprocess_ports(settings: Settings, exchange: InProcessExchange, db: Database, run_id: str,
+                    brain: Brain | None = None, snapshot=None, seed: int = 0) -> Ports:  # noqa: ANN001
+    clock = exchange.clock
+    return Ports(
+        db=db,
+        exchange=exchange,
+        brain=brain or build_brain(settings, db, MemoryAlerts(), clock, run_id),
+        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, run_id, limits_from_settings(settings)),
+        clock=clock,
+        playbooks=PlaybookStore(db),
+        events=MemoryEvents(),
+        snapshot=snapshot or exchange_snapshots(exchange, settings.snapshot_bars),
+        config=pipeline_settings(settings),
+        closes=VenueCloseFeed(exchange),
+        run_id=run_id,
+        rng=random.Random(seed),
+    )
