@@ -147,7 +147,7 @@ async def _unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def add_handlers(application: Application, deps: BotDeps) -> None:
-    for command in COMMANDS:
-        application.add_handler(CommandHandler(command.name, _handler(command, deps)))
+    for command in COMMANDS:  # a slow command runs beside the others: /halt never waits for /research
+        application.add_handler(CommandHandler(command.name, _handler(command, deps), block=command.slow is None))
     application.add_handler(MessageHandler(filters.COMMAND, _unknown))  # after the known ones
     application.add_handler(CallbackQueryHandler(_performance_button(deps), pattern=r"^perf:"))

@@ -3,6 +3,7 @@ the call and the answer recorded (ledger, cache), the answer quoted; a progress 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.integration.telegram.conftest import CHAT, telegram_settings
+from tests.integration.telegram.conftest import ADMIN, CHAT, telegram_settings
 from tests.kit.fake_perplexity import AgentReply, FakePerplexity
 from tests.kit.fake_telegram import FakeTelegram
 from tests.kit.telegram_bot import RunningBot
@@ -61,6 +62,29 @@ def test_research_answers_with_sources_and_records_the_call(fake_telegram: FakeT
         (entry,) = session.scalars(select(ResearchCache)).all()
     assert (call.purpose, call.provider, call.cost_usd) == ("research", "perplexity", Decimal("0.0061"))
     assert (entry.trigger, entry.answer, entry.llm_call_id) == ("manual", ANSWER, call.id)
+
+
+class SlowPerplexity(FakePerplexity):
+    def reply_for(self, path: str, headers: dict[str, str]) -> AgentReply:
+        time.sleep(3)
+        return super().reply_for(path, headers)
+
+
+def test_a_slow_research_does_not_hold_up_other_commands(fake_telegram: FakeTelegram, db_url: str, redis_url: str,
+                                                         namespace: str, tmp_path: Path) -> None:
+    with SlowPerplexity() as slow:
+        deps = _deps(fake_telegram, db_url, redis_url, namespace, tmp_path, brain_mode="claude",
+                     anthropic_api_key="sk-ant-test", perplexity_api_key=slow.api_key,
+                     perplexity_base_url=slow.base_url)
+        slow.enqueue(AgentReply.completed(ANSWER, SOURCES))
+        with RunningBot(deps):
+            mark = len(fake_telegram.sent)
+            fake_telegram.command("/research", CHAT)
+            fake_telegram.wait_for(lambda s: s.plain == "🔎 Researching…", since=mark)
+            halted = fake_telegram.reply_to("/halt research is slow", ADMIN, expect="No new entries")
+            answer = fake_telegram.wait_for(lambda s: s.chat_id == CHAT and "Research ·" in s.plain, since=mark)
+    assert halted.at < answer.at  # /halt was answered while the research was still running
+    assert answer.at - halted.at > 1
 
 
 def test_research_says_why_there_is_none(fake_telegram: FakeTelegram, db_url: str, redis_url: str, namespace: str,
