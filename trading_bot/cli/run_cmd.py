@@ -33,23 +33,21 @@ def role_env(settings: Settings, embedded_urls: dict[str, str]) -> dict[str, str
     env = dict(embedded_urls)
     env["FLOWER_BASIC_AUTH"] = flower_basic_auth(settings)
     env["FLOWER_PORT"] = str(settings.flower_port)
-    env.update(simulator_env(settings))
+    prepare_simulator(settings)
     return env
 
 
-def simulator_env(settings: Settings) -> dict[str, str]:
-    """Without OKX keys every role talks to the embedded simulator: its credentials are made (or read)
-    here, before any role starts, and handed to every role as ordinary OKX_* settings."""
+def prepare_simulator(settings: Settings) -> None:
+    """Without OKX keys every role talks to the embedded simulator. Its credentials are made (or
+    written from SIM_API_*) here, before any role starts; each role stays in simulator mode (no
+    OKX_* keys handed down) and reads them from that file, so every role also keeps the venue's
+    clock and SIM_SPEED."""
     if not settings.uses_simulator:
-        return {}
-    creds, path = sim_credentials.load_or_create(settings)
+        return
+    _, path = sim_credentials.load_or_create(settings)
     endpoints = resolve_endpoints(settings)
     where = f"in {path}" if path else "from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE"
     console.print(f"no OKX keys: trading on the local simulator at {endpoints.rest_url} (credentials {where})")
-    return {"OKX_REST_URL": endpoints.rest_url, "OKX_WS_PUBLIC_URL": endpoints.ws_public_url,
-            "OKX_WS_PRIVATE_URL": endpoints.ws_private_url, "OKX_WS_BUSINESS_URL": endpoints.ws_business_url,
-            "OKX_API_KEY": creds.api_key, "OKX_API_SECRET": creds.secret_key, "OKX_PASSPHRASE": creds.passphrase,
-            "OKX_FLAG": "1"}
 
 
 def build_specs(settings: Settings, env: dict[str, str], only: list[str] | None) -> list[ProcessSpec]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from trading_bot.pipeline.closing import journal_pending_closes
 from trading_bot.pipeline.cycle import Cycle, jsonable, stage
 from trading_bot.pipeline.ports import Ports
+from trading_bot.risk.status import BotState
 from trading_bot.storage.repos import cycles as repo
 
 
@@ -22,17 +23,33 @@ def start(ports: Ports, inst_id: str, cycle_id: str, scheduled_for: datetime, tr
 def collect(ports: Ports, cycle: Cycle) -> str | None:
     """Build the snapshot. Returns why the cycle ends here, or None to go on to screening.
 
-    Closed positions are journaled first, so the risk counters (daily loss, losing streak) the
-    later stages read are current. A bot that may not open positions still runs the cycle when it
-    holds a position here (the analyst may close it); otherwise the cycle ends."""
+    Closed positions are journaled first and the account is handed to the risk service, so the
+    state and counters later stages read are current (a drawdown breach found here halts the bot
+    before any analysis). While EMERGENCY_HALTED, every cycle flattens whatever is still open. A
+    bot that may not open positions still runs the cycle when it holds a position here (the
+    analyst may close it); otherwise the cycle ends."""
     with stage(ports.db, cycle, "COLLECTING", ports.clock) as run:
         journal_pending_closes(ports)
         cycle.snapshot = ports.snapshot(cycle.inst_id, ports.clock.now())
         run.columns["snapshot"] = jsonable(cycle.snapshot)
-        state = ports.risk.state.current().state
+        state = ports.risk.watch(ports.exchange.account()).state
+        run.detail = {"bot_state": str(state), "price": str(cycle.snapshot.price)}
+        if state is BotState.EMERGENCY_HALTED:
+            report = flatten_if_open(ports)
+            run.detail["emergency"] = report
+            run.outcome = "emergency_flattened" if report else "skipped_emergency_halted"
+            return run.outcome
         holding = any(p.inst_id == cycle.inst_id for p in ports.exchange.positions(cycle.inst_id))
-        run.detail = {"bot_state": str(state), "holding": holding, "price": str(cycle.snapshot.price)}
+        run.detail["holding"] = holding
         if not state.allows_entries and not holding:
             run.outcome = f"skipped_{state.lower()}"
             return run.outcome
     return None
+
+
+def flatten_if_open(ports: Ports) -> str | None:
+    """The EMERGENCY HALT action list, run again while anything is open; its summary, or None when
+    the account was already flat."""
+    if not ports.exchange.positions() and not ports.exchange.pending_orders():
+        return None
+    return ports.risk.enforce_emergency(ports.exchange).summary()

@@ -14,13 +14,18 @@ from trading_bot.pipeline.ports import Ports
 
 
 def execute(ports: Ports, cycle: Cycle) -> str | None:
-    """Returns why the cycle ends here (a CLOSE done), or None to go on to confirmation."""
+    """Returns why the cycle ends here (a CLOSE done, the bot halted since the gate), or None to go
+    on to confirmation."""
     assert cycle.decision is not None and cycle.verdict is not None and cycle.verdict.approved
     with stage(ports.db, cycle, "EXECUTING", ports.clock) as run:
         if cycle.decision.action is Action.CLOSE:
             closed = close_instrument(ports, cycle)
             run.outcome = "closed" if closed else "nothing_to_close"
             run.detail["closed_positions"] = closed
+            return run.outcome
+        state = ports.risk.state.current().state
+        if not state.allows_entries:  # halted (Telegram /halt, another cycle's breach) since the gate
+            run.outcome = f"skipped_{state.lower()}"
             return run.outcome
         order = cycle.verdict.order
         assert order is not None, "an approved entry carries its sized order"

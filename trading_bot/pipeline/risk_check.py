@@ -7,9 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trading_bot.domain.events import DecisionEvent
+from trading_bot.pipeline.collect import flatten_if_open
 from trading_bot.pipeline.cycle import Cycle, jsonable, stage
 from trading_bot.pipeline.ports import Ports
 from trading_bot.risk.market import MarketView
+from trading_bot.risk.status import BotState
 from trading_bot.storage.streams import OPUS_DECISIONS
 
 HOURLY_BARS = 101  # 100 returns for the correlation rule
@@ -44,6 +46,8 @@ def risk_check(ports: Ports, cycle: Cycle) -> str | None:
             cycle_id=cycle.id, decision=cycle.decision, approved=cycle.verdict.approved,
             rule=str(cycle.verdict.rule), ts=ports.clock.now()))
         if not cycle.verdict.approved:
+            if ports.risk.state.current().state is BotState.EMERGENCY_HALTED:  # this check escalated
+                run.detail["emergency"] = flatten_if_open(ports)
             return "rejected"
         if cycle.decision.action.value == "HOLD":
             return "hold"

@@ -1,6 +1,6 @@
 """`trading-bot sim` as a real process: it serves python-okx with the credentials it generated and
-announced, keeps its state across a restart, and `trading-bot run` hands the same credentials and
-URLs to the other roles."""
+announced, keeps its state across a restart, and `trading-bot run` prepares the credentials file
+every other role reads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from okx.Account import AccountAPI
 from okx.Trade import TradeAPI
 
-from trading_bot.cli.run_cmd import simulator_env
+from trading_bot.cli.run_cmd import prepare_simulator
 from trading_bot.config import load_settings
 from trading_bot.exchange.okx.endpoints import resolve_endpoints, sim_credentials_path
 from tests.kit.cli import clean_env, run_cli
@@ -60,18 +60,25 @@ def test_bad_data_file_is_one_line(tmp_path: Path) -> None:
     assert f"{tmp_path / 'missing.csv.gz'}: no such file" in result.stderr
 
 
-def test_run_hands_the_simulator_credentials_to_every_role(tmp_path: Path) -> None:
+def test_run_prepares_credentials_every_role_reads_in_simulator_mode(tmp_path: Path) -> None:
     settings = load_settings(var_dir=tmp_path / "var", sim_port=18555)
-    env = simulator_env(settings)
-    endpoints = resolve_endpoints(settings)  # what a role started on its own would use
-    assert env["OKX_REST_URL"] == endpoints.rest_url == "http://127.0.0.1:18555"
-    assert env["OKX_WS_BUSINESS_URL"] == "ws://127.0.0.1:18555/ws/v5/business"
-    assert endpoints.credentials is not None and env["OKX_API_KEY"] == endpoints.credentials.api_key
-    assert env["OKX_API_SECRET"] == endpoints.credentials.secret_key
-    role = load_settings(**{k.lower(): v for k, v in env.items()})
-    assert not role.uses_simulator and role.okx_rest_url == "http://127.0.0.1:18555"
-    assert simulator_env(load_settings(var_dir=tmp_path / "var", okx_api_key="k", okx_api_secret="s",
-                                       okx_passphrase="p")) == {}
+    prepare_simulator(settings)
+    role = load_settings(var_dir=tmp_path / "var", sim_port=18555)  # a role: same environment, no OKX keys
+    endpoints = resolve_endpoints(role)
+    assert role.uses_simulator and endpoints.simulator
+    assert endpoints.rest_url == "http://127.0.0.1:18555"
+    assert endpoints.ws_business_url == "ws://127.0.0.1:18555/ws/v5/business"
+    stored = json.loads((tmp_path / "var" / "sim" / "credentials.json").read_text())
+    assert endpoints.credentials is not None and endpoints.credentials.api_key == stored["api_key"]
+    prepare_simulator(settings)  # a second run reuses the same set
+    assert resolve_endpoints(role).credentials.api_key == stored["api_key"]  # type: ignore[union-attr]
+
+
+def test_configured_simulator_credentials_reach_every_role(tmp_path: Path) -> None:
+    settings = load_settings(var_dir=tmp_path / "var", sim_api_key="k1", sim_api_secret="s1", sim_passphrase="p1")
+    prepare_simulator(settings)
+    creds = resolve_endpoints(load_settings(var_dir=tmp_path / "var")).credentials
+    assert creds is not None and (creds.api_key, creds.secret_key, creds.passphrase) == ("k1", "s1", "p1")
 
 
 def test_progress_panel_shows_market_time_prices_and_equity() -> None:

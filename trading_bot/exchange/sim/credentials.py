@@ -1,9 +1,9 @@
 """The simulator's API key, secret and passphrase.
 
 Configured ones (SIM_API_KEY / SIM_API_SECRET / SIM_PASSPHRASE) win; otherwise a set is generated
-once into `VAR_DIR/sim/credentials.json` (mode 0600) and reused: `trading-bot run` hands the same
-credentials to every role, and the OKX adapter of a role started on its own in simulator mode reads
-that file (`exchange/okx/endpoints.py`). When configured, they are also written there so the
+once into `VAR_DIR/sim/credentials.json` (mode 0600) and reused: `trading-bot run` prepares it before
+any role starts, and the OKX adapter of every role in simulator mode reads that file
+(`exchange/okx/endpoints.py`). When configured, they are also written there so the
 adapter finds them the same way.
 """
 
