@@ -49,7 +49,8 @@ class VenueClock:
     """Follows a venue clock sampled through `fetch_ms`, extrapolated at `speed` between samples.
 
     The sample is refreshed at most every `refresh_seconds` of wall time, so a fast-forward
-    simulator's clock is tracked without one HTTP request per `now()`.
+    simulator's clock is tracked without one HTTP request per `now()`. When a refresh fails after a
+    first sample, the clock goes on extrapolating and tries again a refresh period later.
     """
 
     def __init__(self, fetch_ms: Callable[[], int], speed: float = 1.0, refresh_seconds: float = 2.0) -> None:
@@ -57,18 +58,29 @@ class VenueClock:
         self._speed = speed
         self._refresh = refresh_seconds
         self._anchor_venue_ms = 0
-        self._anchor_wall = float("-inf")
+        self._anchor_wall: float | None = None
+        self._next_fetch = float("-inf")
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        wall = time.monotonic()
         with self._lock:
-            if wall - self._anchor_wall > self._refresh:
-                self._anchor_venue_ms = self._fetch_ms()
-                self._anchor_wall = time.monotonic()
-                wall = self._anchor_wall
-            venue_ms = self._anchor_venue_ms + (wall - self._anchor_wall) * 1000 * self._speed
+            if time.monotonic() >= self._next_fetch:
+                self._sample()
+            assert self._anchor_wall is not None
+            elapsed = time.monotonic() - self._anchor_wall
+            venue_ms = self._anchor_venue_ms + elapsed * 1000 * self._speed
         return datetime.fromtimestamp(venue_ms / 1000, UTC)
+
+    def _sample(self) -> None:
+        self._next_fetch = time.monotonic() + self._refresh
+        try:
+            sample = self._fetch_ms()
+        except Exception:
+            if self._anchor_wall is None:
+                self._next_fetch = float("-inf")
+                raise  # never sampled: there is no market time to go on from
+            return
+        self._anchor_venue_ms, self._anchor_wall = sample, time.monotonic()
 
 
 def ensure_utc(when: datetime) -> datetime:

@@ -261,6 +261,11 @@ class Settings(BaseSettings):
         return self.okx_api_key is None
 
     @property
+    def market_speed(self) -> float:
+        """Market seconds per wall second: SIM_SPEED on the simulator, 1 on OKX."""
+        return self.sim_speed if self.uses_simulator else 1.0
+
+    @property
     def uses_claude(self) -> bool:
         if self.brain_mode == "auto":
             return self.anthropic_api_key is not None

@@ -5,10 +5,12 @@ lower case, value = the raw text as typed (validated before it is stored). Every
 to the list `<ns>:config:audit` (newest first, last 200) with who made it and when, and announced
 on `system:alerts`.
 
-Who reads them: any process that honours an overridable setting calls `effective_settings()` at
-the start of its unit of work (the beat before scheduling a cycle, a stage task, the Telegram alert
-loop on every pass) instead of using its start-up `Settings`; an override that no longer validates
-(after a deploy changed the rules) is ignored with a warning, never half-applied. Environment and
+Who reads them: every pipeline task calls `effective_settings()` at its start (the cycle slot,
+the shadow share, the reflection cadence), the Telegram alert loop on every pass; a `cycle_seconds`
+change also rewrites beat's cycle entries in RedBeat's Redis store (`pipeline/schedule.py`
+`reschedule_cycles`; the running beat reads them on its next tick) and a beat that starts later
+builds its schedule with the overrides. An override that no longer validates (after a deploy changed
+the rules) is ignored with a warning, never half-applied. Environment and
 `.env` stay the baseline; clearing an override (`/config key reset`) returns to it.
 
 Risk limits are never overridable: they are constants in `risk/limits.py`, and the optional RISK_*
@@ -36,7 +38,7 @@ CLEAR_WORDS = frozenset({"reset", "default", "unset"})
 
 # setting → what changing it does (shown by /config)
 OVERRIDABLE: dict[str, str] = {
-    "cycle_seconds": "seconds between decision cycles (the beat reads it before scheduling the next one)",
+    "cycle_seconds": "seconds between decision cycles (beat's schedule is rewritten; applies from its next tick)",
     "silent_hours_utc": "UTC hours when INFO and WARN alerts wait, e.g. 22-6 ('off' = never silent)",
     "shadow_analysis_fraction": "share of screened-out cycles analysed anyway to audit the screener (0-1)",
     "deep_reflection_every_trades": "closed trades between deep reflections",

@@ -36,6 +36,8 @@ COMMAND_MODULES = (
     "trading_bot.cli.data_cmd",
     "trading_bot.cli.telegram_cmd",
     "trading_bot.cli.sim_cmd",
+    "trading_bot.cli.status_cmd",
+    "trading_bot.cli.cycle_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -8,11 +8,13 @@ from datetime import datetime
 import typer
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
-from trading_bot.clock import SystemClock, start_of_utc_day
+from trading_bot.cli.clocks import clock_for_command
+from trading_bot.clock import start_of_utc_day
 from trading_bot.config import ConfigError, Settings
 from trading_bot.risk.account_rules import daily_loss_pct, drawdown_pct
 from trading_bot.risk.service import RiskService
 from trading_bot.risk.state import StateRecord, TransitionRefused
+from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.repos import risk_counters, risk_rejections
 
@@ -20,7 +22,8 @@ RUN_OPTION = typer.Option(LIVE_RUN, "--run-id", help="Which run (the live bot is
 
 
 def _service(settings: Settings, run_id: str) -> RiskService:
-    return RiskService.from_settings(settings, SystemClock(), run_id)
+    db = Database.from_settings(settings)
+    return RiskService.from_settings(settings, clock_for_command(settings, db, run_id), run_id)
 
 
 def _actor() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import redis
 
+from trading_bot.config import Settings
 from trading_bot.storage.streams import Keys
 
 _RELEASE = """
@@ -28,3 +29,12 @@ class CycleLocks:
 
     def release(self, inst_id: str, cycle_id: str) -> bool:
         return bool(self._client.eval(_RELEASE, 1, self._keys.cycle_lock(inst_id), cycle_id))
+
+
+def cycle_locks(settings: Settings) -> CycleLocks:
+    """The locks with a TTL of two cycle intervals (wall time) plus a minute."""
+    from trading_bot.pipeline.schedule import wall_seconds
+    from trading_bot.storage.redis_client import get_redis
+
+    return CycleLocks(get_redis(settings), Keys(settings.redis_namespace),
+                      ttl_seconds=int(wall_seconds(settings, settings.cycle_seconds) * 2) + 60)

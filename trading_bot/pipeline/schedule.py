@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery.schedules import schedule as every
+from redis import exceptions as redis_errors
 from redbeat.schedules import rrule
 
 from trading_bot.config import Settings
@@ -34,39 +35,52 @@ HOUSEKEEPING: dict[str, tuple[str, float, tuple[Any, ...]]] = {
 }
 
 
-def market_speed(settings: Settings) -> float:
-    """How many market seconds pass per wall second (1 unless trading on a fast-forward simulator)."""
-    return settings.sim_speed if settings.uses_simulator else 1.0
-
-
 def wall_seconds(settings: Settings, market_seconds: float) -> float:
-    return max(1.0, market_seconds / market_speed(settings))
+    return max(1.0, market_seconds / settings.market_speed)
 
 
 def cycle_schedule(settings: Settings, now: datetime | None = None) -> Any:
     period = wall_seconds(settings, settings.cycle_seconds)
-    if market_speed(settings) != 1.0:
+    if settings.market_speed != 1.0:
         return every(timedelta(seconds=period))
     day = (now or datetime.now(UTC)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     anchor = day + timedelta(seconds=settings.cycle_offset_seconds) - timedelta(days=1)
     return rrule("SECONDLY", dtstart=anchor, interval=settings.cycle_seconds)
 
 
-def beat_schedule(settings: Settings, now: datetime | None = None) -> dict[str, dict[str, Any]]:
-    entries: dict[str, dict[str, Any]] = {}
+def cycle_entries(settings: Settings, now: datetime | None = None) -> dict[str, dict[str, Any]]:
     cycle_expiry = wall_seconds(settings, settings.cycle_seconds) * EXPIRY_FRACTION
-    for inst_id in settings.instruments:
-        entries[f"cycle-{inst_id}"] = {
-            "task": "pipeline.start_cycle",
-            "schedule": cycle_schedule(settings, now),
-            "args": (inst_id,),
-            "options": {"expires": cycle_expiry},
-        }
+    return {f"cycle-{inst_id}": {"task": "pipeline.start_cycle", "schedule": cycle_schedule(settings, now),
+                                 "args": (inst_id,), "options": {"expires": cycle_expiry}}
+            for inst_id in settings.instruments}
+
+
+def beat_schedule(settings: Settings, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    entries = cycle_entries(settings, now)
     for name, (task, market_seconds, args) in HOUSEKEEPING.items():
         period = wall_seconds(settings, market_seconds)
         entries[name] = {"task": task, "schedule": every(timedelta(seconds=period)), "args": args,
                          "options": {"expires": period * EXPIRY_FRACTION}}
     return entries
+
+
+def reschedule_cycles(app: Any, settings: Settings) -> list[str]:
+    """Rewrite the cycle entries in RedBeat's Redis store with `settings.cycle_seconds` (a
+    Telegram `/config cycle_seconds` change): the running beat reads entries from Redis on every
+    tick, so the new interval applies from the next one, and each entry keeps its last run."""
+    from redbeat import RedBeatSchedulerEntry
+
+    names = []
+    for name, entry in cycle_entries(settings).items():
+        fresh = RedBeatSchedulerEntry(name, entry["task"], entry["schedule"], args=list(entry["args"]),
+                                      options=entry["options"], app=app)
+        try:
+            fresh.last_run_at = RedBeatSchedulerEntry.from_key(fresh.key, app=app).last_run_at
+        except KeyError:
+            pass  # no beat has run yet: the entry starts fresh
+        fresh.save()
+        names.append(name)
+    return names
 
 
 def slot_for(now: datetime, cycle_seconds: int, offset_seconds: int) -> datetime:
@@ -78,7 +92,9 @@ def slot_for(now: datetime, cycle_seconds: int, offset_seconds: int) -> datetime
 
 
 def beat_config(settings: Settings) -> dict[str, Any]:
-    """Celery settings for the beat process (merged into celeryconfig)."""
+    """Celery settings for the beat process (merged into celeryconfig). The schedule honours the
+    runtime overrides stored in Redis (a restarted beat keeps a /config cycle_seconds change)."""
+    settings = _with_overrides(settings)
     return {
         "beat_scheduler": "redbeat.RedBeatScheduler",
         "redbeat_redis_url": settings.redis_dsn(),
@@ -87,3 +103,14 @@ def beat_config(settings: Settings) -> dict[str, Any]:
         "beat_max_loop_interval": MAX_LOOP_SECONDS,
         "beat_schedule": beat_schedule(settings),
     }
+
+
+def _with_overrides(settings: Settings) -> Settings:
+    from trading_bot.runtime_config import effective_settings
+    from trading_bot.storage.redis_client import get_redis
+    from trading_bot.storage.streams import Keys
+
+    try:
+        return effective_settings(settings, get_redis(settings), Keys(settings.redis_namespace))
+    except (OSError, redis_errors.RedisError):
+        return settings  # Redis is not up yet (embedded start, a test importing the config): the environment

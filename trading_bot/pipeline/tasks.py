@@ -10,7 +10,7 @@ from typing import Any
 from celery import Task
 
 from trading_bot.celery_app import app
-from trading_bot.config import get_settings
+from trading_bot.config import Settings, get_settings
 from trading_bot.exchange.errors import ExchangeUnavailable, RateLimited
 from trading_bot.logs import bind_context, get_logger
 from trading_bot.pipeline import closing
@@ -18,9 +18,12 @@ from trading_bot.pipeline.collect import start
 from trading_bot.pipeline.cycle import load_cycle
 from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
-from trading_bot.pipeline.locks import CycleLocks
-from trading_bot.pipeline.schedule import slot_for, wall_seconds
-from trading_bot.pipeline.wiring import live_ports
+from trading_bot.pipeline.locks import cycle_locks
+from trading_bot.pipeline.schedule import slot_for
+from trading_bot.pipeline.wiring import live_ports, pipeline_settings
+from trading_bot.runtime_config import effective_settings
+from trading_bot.storage.redis_client import get_redis
+from trading_bot.storage.streams import Keys
 from trading_bot.storage.repos import cycles as repo
 
 log = get_logger(__name__)
@@ -28,25 +31,17 @@ TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError)
 CONFIRM_CHECKS = 30  # one per second: the entry gets 30 s to fill
 
 
-def _locks() -> CycleLocks:
-    settings = get_settings()
-    from trading_bot.storage.redis_client import get_redis
-    from trading_bot.storage.streams import Keys
-
-    return CycleLocks(get_redis(settings), Keys(settings.redis_namespace),
-                      ttl_seconds=int(wall_seconds(settings, settings.cycle_seconds) * 2) + 60)
-
-
 @app.task(name="pipeline.start_cycle", bind=True, acks_late=True, ignore_result=True)
 def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     """Beat's entry point (queue market): claim the slot and the instrument, then collect."""
-    settings = get_settings()
-    ports = live_ports(settings)
+    settings = current_settings()
+    ports = live_ports(get_settings())
+    ports.config = pipeline_settings(settings)
     now = ports.clock.now()
     slot = slot_for(now, settings.cycle_seconds, settings.cycle_offset_seconds) if trigger == "beat" else now
     cycle_id = cycle_id_for(inst_id, slot, trigger=trigger)
     bind_context(cycle_id=cycle_id, instrument=inst_id)
-    locks = _locks()
+    locks = cycle_locks(get_settings())
     if not locks.acquire(inst_id, cycle_id):
         log.info("cycle skipped: the previous cycle of this instrument is still running", instrument=inst_id)
         return
@@ -59,8 +54,16 @@ def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     _run_step(self, "collect", cycle_id)
 
 
+def current_settings() -> Settings:
+    """The settings with Telegram's runtime overrides (cycle interval, shadow share, reflection
+    cadence), read at the start of every unit of work."""
+    settings = get_settings()
+    return effective_settings(settings, get_redis(settings), Keys(settings.redis_namespace))
+
+
 def _run_step(task: Task, step: str, cycle_id: str) -> None:
     ports = live_ports(get_settings())
+    ports.config = pipeline_settings(current_settings())
     cycle = load_cycle(ports.db, cycle_id)
     bind_context(cycle_id=cycle_id, instrument=cycle.inst_id)
     row = repo.get_cycle(ports.db, cycle_id)
@@ -88,7 +91,7 @@ def _run_step(task: Task, step: str, cycle_id: str) -> None:
 
 def _end(ports: Any, cycle: Any, outcome: str, error: str | None = None) -> None:
     finish(ports, cycle, outcome, error)
-    _locks().release(cycle.inst_id, cycle.id)
+    cycle_locks(get_settings()).release(cycle.inst_id, cycle.id)
 
 
 def _step_task(step: str) -> Task:
@@ -123,7 +126,9 @@ def deep_reflection() -> None:
 
 @app.task(name="reflect.check_deep", acks_late=True, ignore_result=True)
 def check_deep() -> None:
-    closing.maybe_reflect_deeply(live_ports(get_settings()))
+    ports = live_ports(get_settings())
+    ports.config = pipeline_settings(current_settings())
+    closing.maybe_reflect_deeply(ports)
 
 
 @app.task(name="maintenance.performance_snapshot", acks_late=True, ignore_result=True)

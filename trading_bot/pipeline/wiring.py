@@ -9,14 +9,12 @@ import threading
 from trading_bot.brain.alerts import RedisAlerts
 from trading_bot.brain.factory import build_brain
 from trading_bot.brain.playbook import PlaybookStore
-from trading_bot.clock import Clock, SystemClock, VenueClock, to_ms
 from trading_bot.config import Settings
-from trading_bot.exchange.base import Exchange
 from trading_bot.exchange.factory import shared_okx
+from trading_bot.exchange.venue_clock import bot_clock
 from trading_bot.market.service import collect as collect_snapshot
 from trading_bot.pipeline.feeds import RedisCloseFeed, RedisEvents
 from trading_bot.pipeline.ports import PipelineSettings, Ports
-from trading_bot.pipeline.schedule import market_speed
 from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database
@@ -25,13 +23,6 @@ from trading_bot.storage.streams import Keys
 
 _lock = threading.Lock()
 _ports: dict[int, Ports] = {}
-
-
-def venue_clock(settings: Settings, exchange: Exchange) -> Clock:
-    """On the simulator the bot's clock is the venue's (market time in fast-forward)."""
-    if not settings.uses_simulator:
-        return SystemClock()
-    return VenueClock(lambda: to_ms(exchange.server_time()), speed=market_speed(settings), refresh_seconds=1.0)
 
 
 def pipeline_settings(settings: Settings) -> PipelineSettings:
@@ -49,7 +40,7 @@ def build_live_ports(settings: Settings) -> Ports:
     client = get_redis(settings)
     keys = Keys(settings.redis_namespace)
     exchange = shared_okx(settings)
-    clock = venue_clock(settings, exchange)
+    clock = bot_clock(settings)
     return Ports(
         db=db,
         exchange=exchange,

@@ -16,9 +16,12 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from trading_bot.clock import Clock
 from trading_bot.config import ConfigError, Settings
+from trading_bot.exchange.venue_clock import command_clock
 from trading_bot.logs import get_logger
 from trading_bot.services import heartbeat
+from trading_bot.storage.models import LIVE_RUN
 from trading_bot.telegram.access import gate
 from trading_bot.telegram.alerts.dispatcher import AlertDispatcher
 from trading_bot.telegram.commands import add_handlers, bot_commands
@@ -117,9 +120,18 @@ class TelegramBot:
                 raise task.exception()  # type: ignore[misc]
 
 
+def telegram_clock(settings: Settings) -> Clock:
+    """The bot's clock (market time on the simulator), the last recorded time while the venue is down."""
+    from trading_bot.storage.repos.recorded_time import last_recorded_time
+    from trading_bot.storage.db import Database
+
+    db = Database.from_settings(settings)
+    return command_clock(settings, lambda: last_recorded_time(db, LIVE_RUN))
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT."""
-    bot = TelegramBot(build_deps(settings))
+    bot = TelegramBot(build_deps(settings, telegram_clock(settings)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -34,6 +34,7 @@ class BotDeps:
     access: Access
     state: BotStateService  # the risk gate's bot state (halt, resume, what is in force)
     send_task: Callable[..., Any]  # celery's app.send_task
+    reschedule: Callable[[Settings], list[str]]  # rewrites beat's cycle entries (pipeline/schedule.py)
     researcher_factory: Callable[[], Researcher]
     run_id: str = LIVE_RUN
     _researcher: Researcher | None = field(default=None, repr=False)
@@ -54,31 +55,33 @@ class BotDeps:
             return self._researcher
 
 
-def celery_sender(settings: Settings) -> Callable[..., Any]:
-    """`send_task` of a Celery client of its own, configured from these settings (celeryconfig's
-    queues and routes): tasks are sent by name, and the process-wide app stays untouched."""
+def celery_client(settings: Settings) -> Any:
+    """A Celery client of its own, configured from these settings (celeryconfig's queues, routes
+    and RedBeat store): tasks are sent by name, and the process-wide app stays untouched."""
     from celery import Celery
 
     from celeryconfig import build_config
 
     client = Celery("trading_bot.telegram")
     client.conf.update(build_config(settings))
-    return client.send_task
+    return client
 
 
 def build_deps(settings: Settings, clock: Clock | None = None) -> BotDeps:
     from trading_bot.brain.alerts import RedisAlerts
     from trading_bot.brain.factory import build_brain
+    from trading_bot.pipeline.schedule import reschedule_cycles
 
     db = Database.from_settings(settings)
     client = get_redis(settings)
     keys = Keys(settings.redis_namespace)
     clock = clock or SystemClock()
+    celery = celery_client(settings)
 
     def researcher() -> Researcher:
         return build_brain(settings, db, RedisAlerts(client, keys), clock).researcher
 
     return BotDeps(settings=settings, db=db, redis=client, keys=keys, clock=clock,
                    access=Access.from_settings(settings), state=BotStateService(db, client, keys, clock),
-                   send_task=celery_sender(settings),
+                   send_task=celery.send_task, reschedule=lambda live: reschedule_cycles(celery, live),
                    researcher_factory=researcher)

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 # The simulator (issue 3) lands on main on its own; until it has, this test cannot run.
-pytest.importorskip("trading_bot.exchange.sim.server", reason="the simulator (issue 3) is not on main yet")
 
 from tests.kit.cli import clean_env, run_cli  # noqa: E402
 from trading_bot.domain.orders import OrderRequest  # noqa: E402

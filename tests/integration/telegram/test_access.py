@@ -71,6 +71,7 @@ def test_an_admin_changes_a_whitelisted_setting_and_everyone_is_told(seeded_bot:
     assert reply.plain.startswith("✅ cycle_seconds: 300 → 120")
     assert overrides(seeded_deps.redis, seeded_deps.keys) == {"cycle_seconds": "120"}
     assert seeded_deps.live_settings().cycle_seconds == 120
+    assert _cycle_interval(seeded_deps) == 120  # beat's entries in RedBeat's store were rewritten
     # the change is announced on system:alerts and reaches every chat as an INFO alert
     for chat in (CHAT, ADMIN, GROUP):
         alert = fake_telegram.wait_for(lambda s, c=chat: s.chat_id == c and "config_changed" in s.plain, since=mark)
@@ -80,4 +81,19 @@ def test_an_admin_changes_a_whitelisted_setting_and_everyone_is_told(seeded_bot:
     refused = fake_telegram.reply_to("/config cycle_seconds soon", ADMIN).plain
     assert refused.startswith("⛔ Refused: CYCLE_SECONDS: Input should be a valid integer")
     assert fake_telegram.reply_to("/config cycle_seconds reset", ADMIN).plain.startswith("✅ cycle_seconds: 120 → 300")
+    assert _cycle_interval(seeded_deps) == 300
     assert overrides(seeded_deps.redis, seeded_deps.keys) == {}
+
+
+def _cycle_interval(deps: BotDeps) -> int:
+    """The interval of the first instrument's cycle entry as the running beat would read it."""
+    from celery import Celery
+    from redbeat import RedBeatSchedulerEntry
+
+    from celeryconfig import build_config
+
+    app = Celery("test-reader")
+    app.conf.update(build_config(deps.settings))
+    key = f"{app.conf.redbeat_key_prefix}cycle-{deps.settings.instruments[0]}"
+    entry = RedBeatSchedulerEntry.from_key(key, app=app)
+    return int(getattr(entry.schedule, "interval", 0) or entry.schedule.run_every.total_seconds())

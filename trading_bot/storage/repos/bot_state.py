@@ -23,8 +23,9 @@ def lock_run(session: Session, run_id: str) -> None:
 
 
 def latest(session: Session, run_id: str) -> BotStateEvent | None:
+    """The last transition written (writers hold the run's advisory lock, so ids are in order)."""
     query = (select(BotStateEvent).where(BotStateEvent.run_id == run_id)
-             .order_by(BotStateEvent.ts.desc(), BotStateEvent.id.desc()).limit(1))
+             .order_by(BotStateEvent.id.desc()).limit(1))
     return session.scalars(query).first()
 
 

@@ -42,6 +42,8 @@ def config_view(deps: BotDeps, request: Request) -> Reply:
         change = set_override(deps.settings, deps.redis, deps.keys, key, request.args[1], request.actor, deps.now())
     except OverrideRefused as exc:
         return Reply(f"⛔ Refused: {esc(exc)}")
+    if change.key == "cycle_seconds":
+        deps.reschedule(deps.live_settings())
     publish(deps.redis, deps.keys, SYSTEM_ALERTS, Alert(
         severity="INFO", kind="config_changed", ts=change.at, data={"key": change.key, "actor": change.actor},
         message=f"{change.key}: {change.before} → {change.after} (by {change.actor})"))

@@ -1,0 +1,134 @@
+"""The pipeline under the bot's safety states, with the real stages, gate and state service over the
+in-process simulator replaying real BTC-USDT-SWAP candles. The analyst is a script (what it
+decides is the input here; whether an order leaves is what is tested)."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from trading_bot.brain.ports import Brain, BrainContext, ScreenResult
+from trading_bot.brain.reflection import RulesReflector
+from trading_bot.brain.research import NoResearch
+from trading_bot.clock import parse_iso
+from trading_bot.config import Settings, load_settings
+from trading_bot.domain.decision import Action, Decision
+from trading_bot.exchange.sim.inprocess import InProcessExchange
+from trading_bot.exchange.sim.runtime import SimSpec, build_venue
+from trading_bot.pipeline import collect
+from trading_bot.pipeline.flow import STEPS, Done, Next, finish, run_cycle
+from trading_bot.pipeline.ids import cycle_id_for
+from trading_bot.pipeline.inprocess import inprocess_ports
+from trading_bot.pipeline.ports import Ports
+from trading_bot.risk.status import BotState
+from trading_bot.storage.db import Database
+from trading_bot.storage.models import DecisionCycle, Order
+
+pytestmark = [pytest.mark.shared]
+INST = "BTC-USDT-SWAP"
+START = parse_iso("2025-06-01T00:00:00Z")
+DATA = "data/okx_BTC-USDT-SWAP_15m_20230101-20260418.feather"
+TICK = Decimal("0.1")
+
+
+class AlwaysLook:
+    def screen(self, ctx: BrainContext) -> ScreenResult:
+        return ScreenResult(signal=True, reason="test: always look", model="test")
+
+
+class Scripted:
+    """Decides what the test queued: 'long' (a sane 2 % long, 0.8 % stop, 2R), 'close' or 'hold'."""
+
+    def __init__(self) -> None:
+        self.queue: deque[str] = deque()
+
+    def analyze(self, ctx: BrainContext) -> Decision:
+        what = self.queue.popleft() if self.queue else "hold"
+        if what == "close":
+            return Decision(inst_id=ctx.inst_id, action=Action.CLOSE, strategy="test", confidence=0.8,
+                            reasoning="test: close", model="test", cycle_id=ctx.cycle_id)
+        if what == "hold":
+            return Decision.hold(ctx.inst_id, "test: hold", model="test", cycle_id=ctx.cycle_id)
+        price = ctx.snapshot.price
+        return Decision(inst_id=ctx.inst_id, action=Action.OPEN_LONG, size_pct=Decimal(2), leverage=Decimal(2),
+                        entry_type="market", entry_price=price, stop_loss=(price * Decimal("0.992")).quantize(TICK),
+                        take_profit=(price * Decimal("1.016")).quantize(TICK), strategy="test_long",
+                        confidence=0.7, reasoning="test: long", model="test", cycle_id=ctx.cycle_id)
+
+
+class Bench:
+    def __init__(self, ports: Ports, exchange: InProcessExchange, analyst: Scripted) -> None:
+        self.ports, self.exchange, self.analyst, self.slot = ports, exchange, analyst, START
+
+    def next_slot(self) -> None:
+        self.slot += timedelta(minutes=15)
+        self.exchange.advance_to(self.slot + timedelta(seconds=5))
+
+    def cycle(self, *decisions: str) -> str | None:
+        self.analyst.queue.extend(decisions)
+        self.next_slot()
+        return run_cycle(self.ports, INST, self.slot)
+
+    def entries(self) -> list[str | None]:
+        with self.ports.db.session() as session:
+            return list(session.scalars(select(Order.cycle_id).where(Order.purpose == "entry")))
+
+
+@pytest.fixture
+def bench(shared_dir: Path, settings: Settings, database: Database) -> Bench:
+    settings = load_settings(database_url=settings.database_dsn().replace("+psycopg", ""), brain_mode="rules",
+                             cycle_seconds=900, redis_namespace=settings.redis_namespace)
+    exchange = InProcessExchange(build_venue(SimSpec(data=[str(shared_dir / DATA)], start=START, speed=0), START))
+    analyst = Scripted()
+    brain = Brain(screener=AlwaysLook(), analyst=analyst, researcher=NoResearch("test: no research"),
+                  reflector=RulesReflector(), label="test: scripted", mode="rules")
+    return Bench(inprocess_ports(settings, exchange, database, "live", brain=brain), exchange, analyst)
+
+
+def test_a_halted_bot_enters_nothing_but_still_closes_when_asked(bench: Bench) -> None:
+    assert bench.cycle("long") == "filled"
+    bench.ports.risk.state.halt("telegram:42", "test: halt with a position open")
+    assert bench.cycle("long") == "rejected"  # the analyst runs (a position is held) but the gate refuses
+    assert len(bench.exchange.positions()) == 1 and len(bench.entries()) == 1
+    assert bench.cycle("close") == "closed"
+    assert bench.exchange.positions() == [] and bench.exchange.pending_algo_orders(INST) == []
+    assert bench.cycle("long") == "skipped_halted"  # flat and halted: ends before any analysis
+    assert len(bench.entries()) == 1
+
+
+def test_a_halt_between_the_gate_and_execution_wins(bench: Bench) -> None:
+    bench.next_slot()
+    ports = bench.ports
+    cycle = collect.start(ports, INST, cycle_id_for(INST, bench.slot), bench.slot, "beat")
+    assert cycle is not None
+    bench.analyst.queue.append("long")
+    step = "collect"
+    while step != "execute":
+        result = STEPS[step](ports, cycle, False)
+        assert isinstance(result, Next), result
+        step = result.step
+    assert cycle.verdict is not None and cycle.verdict.approved
+    ports.risk.state.halt("telegram:42", "test: /halt while the order was on its way")
+    result = STEPS["execute"](ports, cycle, False)
+    assert result == Done("skipped_halted")
+    finish(ports, cycle, result.outcome)
+    assert bench.exchange.positions() == [] and bench.exchange.pending_orders() == [] and bench.entries() == []
+
+
+def test_emergency_halted_cycles_flatten_whatever_is_open(bench: Bench) -> None:
+    assert bench.cycle("long") == "filled"
+    bench.ports.risk.state.halt("telegram:42", "test: emergency", emergency=True)
+    assert bench.ports.risk.state.current().state is BotState.EMERGENCY_HALTED
+    assert bench.cycle("long") == "emergency_flattened"
+    assert bench.exchange.positions() == [] and bench.exchange.pending_orders() == []
+    assert bench.exchange.pending_algo_orders(INST) == []
+    assert bench.cycle("long") == "skipped_emergency_halted"
+    with bench.ports.db.session() as session:
+        rows = session.scalars(select(DecisionCycle).order_by(DecisionCycle.started_at)).all()
+    assert "flat" in rows[1].timeline[0]["detail"]["emergency"]
+    assert len(bench.entries()) == 1

@@ -1,0 +1,50 @@
+"""The bot's clock, one for every actor (pipeline, CLI, Telegram): wall time on OKX; on the
+simulator, the venue's market time (`/public/time`, extrapolated at SIM_SPEED between samples).
+
+Every state transition, cooldown end and daily boundary is stamped and judged with it: a halt typed
+at wall time while the simulator replays last January would otherwise sort after every later
+market-time event and end cooldowns months early."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from trading_bot.clock import Clock, SystemClock, VenueClock, to_ms
+from trading_bot.config import Settings
+from trading_bot.exchange.factory import shared_okx
+from trading_bot.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def bot_clock(settings: Settings) -> Clock:
+    if not settings.uses_simulator:
+        return SystemClock()
+    exchange = shared_okx(settings)
+    return VenueClock(lambda: to_ms(exchange.server_time()), speed=settings.market_speed, refresh_seconds=1.0)
+
+
+class FallbackClock:
+    """The bot's clock when the venue answers; otherwise the last market time the database saw
+    (nothing trades while the simulator is down). Retries the venue every `retry_seconds`."""
+
+    def __init__(self, settings: Settings, last_known: Callable[[], datetime], retry_seconds: float = 5.0) -> None:
+        self._settings, self._last_known, self._retry = settings, last_known, retry_seconds
+        self._clock: Clock | None = None
+        self._next_try = float("-inf")
+
+    def now(self) -> datetime:
+        if time.monotonic() >= self._next_try:
+            try:
+                self._clock = self._clock or bot_clock(self._settings)
+                return self._clock.now()
+            except Exception as exc:  # noqa: BLE001 - any failure to reach the venue: use the recorded time
+                log.warning("the simulator's clock is unreachable; using the last recorded market time", error=str(exc))
+                self._next_try = time.monotonic() + self._retry
+        return self._last_known()
+
+
+def command_clock(settings: Settings, last_known: Callable[[], datetime]) -> Clock:
+    return SystemClock() if not settings.uses_simulator else FallbackClock(settings, last_known)
