@@ -41,6 +41,11 @@ class VenueCloseFeed:
     def done(self, handle: str) -> None:
         self._pending.pop(handle, None)
 
+    @property
+    def seen(self) -> int:
+        """Close events read from the venue so far."""
+        return self._count
+
 
 def exchange_snapshots(exchange: InProcessExchange, lookback: int):  # noqa: ANN201
     """Snapshots built from what the venue serves at its current time."""

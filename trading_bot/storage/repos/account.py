@@ -26,3 +26,13 @@ def latest_sample_ts(db: Database, run_id: str = LIVE_RUN) -> datetime | None:
     query = select(AccountSnapshot.ts).where(AccountSnapshot.run_id == run_id).order_by(AccountSnapshot.ts.desc())
     with db.session() as session:
         return session.scalar(query.limit(1))
+
+
+def upsert_account(db: Database, account: Account, run_id: str = LIVE_RUN) -> None:
+    """Store one sample, replacing one at the same time (a backtest's final equity, after closing
+    what was open at its last instant)."""
+    values = dict(equity=account.equity, available=account.available, frozen=account.frozen, upl=account.upl)
+    stmt = insert(AccountSnapshot).values(run_id=run_id, ts=account.ts, **values).on_conflict_do_update(
+        index_elements=["run_id", "ts"], set_=values)
+    with db.session() as session:
+        session.execute(stmt)

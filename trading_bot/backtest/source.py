@@ -1,0 +1,90 @@
+"""The backtest's snapshots: the candles the venue replays, analysed once up front, plus the venue's
+own current market state (ticker, book, funding, open interest, forming bar).
+
+Closed bars come from the venue's aggregated series (exactly the bars its REST `candles` serves),
+so the indicators equal those a live-style pipeline computes from the simulator over HTTP, without
+a REST round-trip and a fresh indicator pass per cycle. Everything is "as of `at`": closed bars
+opened at or before `at − timeframe` and state the venue holds at its clock, which a backtest
+moves to `at` before the cycle runs (no look-ahead: the precomputed indicators of bar i only read
+bars ≤ i, see market/indicators.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from trading_bot.domain.market import SNAPSHOT_TIMEFRAMES, Candle, FundingRate, MarkPrice, OpenInterest, OrderBook, Ticker
+from trading_bot.domain.snapshot import MarketSnapshot
+from trading_bot.exchange.sim.inprocess import InProcessExchange
+from trading_bot.market.exchange_source import ExchangeSource
+from trading_bot.market.frame import CandleFrame
+from trading_bot.market.snapshot import SnapshotBuilder
+from trading_bot.market.unavailable import Unavailable
+from trading_bot.market.views import PrecomputedViews
+
+
+def venue_frames(exchange: InProcessExchange, inst_id: str,
+                 timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES) -> dict[str, CandleFrame]:
+    """Every complete bar of each timeframe the venue can serve for `inst_id` (base-currency volume)."""
+    data = exchange.venue.data(inst_id)
+    frames = {}
+    for timeframe in timeframes:
+        agg = data.agg.complete(timeframe)
+        frames[timeframe] = CandleFrame.from_arrays(timeframe, agg.ts, agg.o, agg.h, agg.l, agg.c, agg.v)
+    return frames
+
+
+class BacktestSource:
+    """Closed candles from precomputed frames; the rest from the in-process venue at its clock."""
+
+    def __init__(self, inst_id: str, frames: dict[str, CandleFrame], exchange: InProcessExchange) -> None:
+        self.inst_id = inst_id
+        self.frames = frames
+        self._venue = ExchangeSource(inst_id, exchange)
+        self._exchange = exchange
+
+    def closed_candles(self, timeframe: str, at: datetime, limit: int) -> CandleFrame:
+        frame = self.frames.get(timeframe)
+        if frame is None:
+            return CandleFrame.empty(timeframe)
+        stop = frame.closed_count(at)
+        return frame.slice(max(0, stop - limit), stop)
+
+    def _check(self, at: datetime) -> None:
+        if self._exchange.server_time() != at:  # the venue must stand at `at`, or state would leak
+            raise ValueError(f"the venue is at {self._exchange.server_time().isoformat()}, "
+                             f"not at the snapshot time {at.isoformat()}")
+
+    def forming_candle(self, timeframe: str, at: datetime) -> Candle | None:
+        self._check(at)
+        return self._venue.forming_candle(timeframe, at)
+
+    def ticker(self, at: datetime) -> Ticker | Unavailable:
+        self._check(at)
+        return self._venue.ticker(at)
+
+    def book(self, at: datetime) -> OrderBook | Unavailable:
+        return self._venue.book(at)
+
+    def funding(self, at: datetime) -> FundingRate | Unavailable:
+        return self._venue.funding(at)
+
+    def mark_price(self, at: datetime) -> MarkPrice | Unavailable:
+        return self._venue.mark_price(at)
+
+    def open_interest(self, at: datetime) -> OpenInterest | Unavailable:
+        return self._venue.open_interest(at)
+
+
+def backtest_snapshots(exchange: InProcessExchange, inst_id: str,
+                       lookback: int) -> Callable[[str, datetime], MarketSnapshot]:
+    """The pipeline's snapshot port for one instrument of a backtest."""
+    source = BacktestSource(inst_id, venue_frames(exchange, inst_id), exchange)
+    builder = SnapshotBuilder(source, lookback, views=PrecomputedViews(source, source.frames, lookback))
+
+    def build(wanted: str, at: datetime) -> MarketSnapshot:
+        if wanted != inst_id:
+            raise ValueError(f"this backtest replays {inst_id}, not {wanted}")
+        return builder.build(at)
+
+    return build
