@@ -156,10 +156,10 @@ def backtest_command(
     equity: str = typer.Option("10000", "--equity", help="Initial equity in USDT."),
     out: Path = typer.Option(None, "--out", help="Output directory (default backtests/<run id>)."),
     run_id: str = typer.Option(None, "--run-id", help="Run id in every table (default bt-<UTC timestamp>)."),
-    to_db: bool = typer.Option(False, "--db", help="Write into the configured database (DATABASE_URL or the "
-                               "embedded one) so Grafana and `trading-bot report --run-id` show the run. "
-                               "Always on with --brain claude/replay (the calls must stay replayable)."),
-    keep: bool = typer.Option(False, "--keep", help="Keep the throwaway database instead of dropping it."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the run's database (tb_<run id> on the configured "
+                              "server) for Grafana and `trading-bot report --run-id`; always kept with --brain claude."),
+    replay: str = typer.Option(None, "--replay", help="With --brain replay: the run id of the recorded Claude "
+                               "backtest whose calls answer this one."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before spending on API calls."),
     seed: int = typer.Option(0, "--seed", help="Seed of the shadow-analysis sampling."),
     verbose: bool = typer.Option(False, "--verbose", help="Log every stage at LOG_LEVEL (default: warnings only)."),
@@ -167,13 +167,13 @@ def backtest_command(
     """Backtest: the venue replays the candles (fees, slippage, funding, stop-loss/take-profit inside
     the bars) and every cycle runs the live pipeline's stages, reviews and playbook updates in this
     process. Decisions at time t see only bars closed by t. Ctrl-C stops with partial results."""
-    from trading_bot.backtest.database import backtest_database
-    from trading_bot.backtest.results import write_results
-    from trading_bot.backtest.runner import BacktestError, BacktestSpec, plan, prepare, run
-
     settings = bootstrap()
-    if not verbose:  # one log line per stage would drown the progress bar (and cost time)
+    if not verbose:  # one log line per stage would drown the progress bar (and cost time); before the
+        # imports below, since module loggers bind the configuration in force when first imported
         configure_from_settings(settings.model_copy(update={"log_level": "WARNING"}))
+    from trading_bot.backtest.database import backtest_database, ensure_new
+    from trading_bot.backtest.runner import BacktestError, BacktestSpec, plan
+
     if brain not in BRAINS:
         raise fail(f"--brain: expected one of {', '.join(BRAINS)}, got {brain!r}", CONFIG_EXIT_CODE)
     settings = settings.model_copy(update={"brain_mode": brain})
@@ -189,38 +189,54 @@ def backtest_command(
     spec = BacktestSpec(data=files, instrument=instrument, start=period_start, end=period_end,
                         cycle=parse_cycle(cycle), equity=_equity(equity), run_id=run_id, seed=seed)
     out_dir = out or Path("backtests") / run_id
-    persistent = to_db or brain in ("claude", "replay")
+    if brain == "replay" and not replay:
+        raise fail("--brain replay needs --replay RUN_ID (the recorded Claude backtest)", CONFIG_EXIT_CODE)
+    keep = keep or brain == "claude"  # the calls are the recording a replay answers from
     try:
         planned = plan(spec)
     except BacktestError as exc:
         raise fail(str(exc), CONFIG_EXIT_CODE) from None
-    with embedded_for_command(settings), \
-            backtest_database(settings.database_dsn(), run_id, throwaway=not persistent, keep=keep) as target:
-        playbooks = None
-        if not target.throwaway:
-            from trading_bot.backtest.playbook import MemoryPlaybookStore
-
-            playbooks = MemoryPlaybookStore()
-        backtest = prepare(planned, settings, target.db, playbooks=playbooks)
-        console.print(f"backtest {run_id}: {instrument}, {backtest.start:%Y-%m-%d %H:%M} → "
-                      f"{backtest.slots[-1]:%Y-%m-%d %H:%M} UTC, {len(backtest.slots)} cycles of {cycle}, "
-                      f"brain {brain}, database {target.name}{' (throwaway)' if target.throwaway else ''}",
-                      markup=False)
-        if brain in ("claude", "replay"):
-            _training_warning(settings, backtest.start)
-        if brain == "claude":
-            _confirm_cost(settings, len(backtest.slots), yes)
-        outcome = _run_with_progress(backtest, run)
-        results = write_results(backtest, outcome, target.db, out_dir, brain, SystemClock().now(),
-                                extra={"database": target.name if not target.throwaway or keep else None})
-        if keep and target.throwaway:
-            console.print(f"database kept: {target.plain_url} (set DATABASE_URL to it for Grafana or "
-                          f"`trading-bot report --run-id {run_id}`)", markup=False)
+    if brain in ("claude", "replay"):
+        _training_warning(settings, planned.exchange.server_time())
+    if brain == "claude":
+        _confirm_cost(settings, len(planned.slots), yes)
+    with embedded_for_command(settings):
+        try:
+            ensure_new(settings.database_dsn(), run_id)
+        except FileExistsError as exc:
+            raise fail(str(exc), CONFIG_EXIT_CODE) from None
+        with backtest_database(settings.database_dsn(), run_id, keep=keep) as target:
+            results, outcome = _run_in(target, planned, settings, brain, replay, keep, yes, out_dir, run_id, cycle)
     console.print(_summary_table(results))
     if outcome.stopped:
         console.print(f"stopped early: {outcome.cycles} of {outcome.planned} cycles (partial results)", markup=False)
     for path in results.files.values():
         console.print(f"  {path}", markup=False)
+
+
+def _run_in(target, planned, settings: Settings, brain: str, replay: str | None, keep: bool, yes: bool,  # noqa: ANN001, ANN202, PLR0913
+            out_dir: Path, run_id: str, cycle: str):
+    from trading_bot.backtest.database import NoRecording, copy_recorded_calls
+    from trading_bot.backtest.results import write_results
+    from trading_bot.backtest.runner import prepare, run
+
+    if replay:
+        try:
+            copied = copy_recorded_calls(settings.database_dsn(), replay, target.db)
+        except NoRecording as exc:
+            raise fail(str(exc), CONFIG_EXIT_CODE) from None
+        console.print(f"replaying run {replay}: {copied} recorded calls, no API call will be made", markup=False)
+    backtest = prepare(planned, settings, target.db)
+    console.print(f"backtest {run_id}: {planned.spec.instrument}, {backtest.start:%Y-%m-%d %H:%M} → "
+                  f"{backtest.slots[-1]:%Y-%m-%d %H:%M} UTC, {len(backtest.slots)} cycles of {cycle}, "
+                  f"brain {brain}, database {target.name}{'' if keep else ' (dropped at the end)'}", markup=False)
+    outcome = _run_with_progress(backtest, run)
+    results = write_results(backtest, outcome, target.db, out_dir, brain, SystemClock().now(),
+                            extra={"database": target.name if keep else None, "replay_of": replay})
+    if keep:
+        console.print(f"database kept: {target.plain_url} (set DATABASE_URL to it for Grafana or "
+                      f"`trading-bot report --run-id {run_id}`)", markup=False)
+    return results, outcome
 
 
 def _run_with_progress(backtest, run):  # noqa: ANN001, ANN202
