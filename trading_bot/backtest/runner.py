@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from trading_bot.backtest.playbook import RunPlaybookStore
 from trading_bot.backtest.source import backtest_snapshots
 from trading_bot.brain.playbook import PlaybookStore
 from trading_bot.brain.ports import Brain
@@ -22,7 +23,7 @@ from trading_bot.config import Settings
 from trading_bot.exchange.orders import close
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
-from trading_bot.pipeline.closing import journal_pending_closes, review_pending
+from trading_bot.pipeline.closing import ReviewGate, journal_pending_closes, review_pending
 from trading_bot.pipeline.flow import run_cycle
 from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.pipeline.ports import Ports
@@ -138,10 +139,11 @@ def prepare(planned: Plan | BacktestSpec, settings: Settings, db: Database, brai
     planned = plan(planned) if isinstance(planned, BacktestSpec) else planned
     spec, exchange = planned.spec, planned.exchange
     settings = settings.model_copy(update={"cycle_seconds": int(spec.cycle.total_seconds())})
-    snapshot = backtest_snapshots(exchange, spec.instrument, settings.snapshot_bars)
+    snapshot = backtest_snapshots(exchange, spec.instrument, settings.snapshot_bars, exchange.server_time(),
+                                  planned.slots[-1])
     ports = inprocess_ports(settings, exchange, db, spec.run_id, brain=brain, snapshot=snapshot, seed=spec.seed)
-    if playbooks is not None:
-        ports.playbooks = playbooks
+    ports.playbooks = playbooks or RunPlaybookStore(db)
+    ports.buffer_stages = True
     return Backtest(spec, exchange, ports, planned.slots, exchange.server_time())
 
 
@@ -150,13 +152,13 @@ def run(backtest: Backtest, on_progress: Callable[[Progress], None] | None = Non
     spec, exchange, ports = backtest.spec, backtest.exchange, backtest.ports
     outcome = BacktestOutcome(spec.run_id, spec.instrument, backtest.start, backtest.start, 0,
                               len(backtest.slots), stopped=False)
-    opened = 0
+    opened, after = 0, ReviewGate()
     for slot in backtest.slots:
         if should_stop():
             outcome.stopped = True
             break
         exchange.advance_to(slot)
-        result = run_cycle(ports, spec.instrument, slot, trigger=TRIGGER) or "none"
+        result = run_cycle(ports, spec.instrument, slot, trigger=TRIGGER, after=after) or "none"
         outcome.outcomes[result] = outcome.outcomes.get(result, 0) + 1
         outcome.cycles += 1
         outcome.end = slot

@@ -23,14 +23,24 @@ from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.views import PrecomputedViews
 
 
-def venue_frames(exchange: InProcessExchange, inst_id: str,
+MARGIN_BARS = 10  # beyond the window: a fractal needs two bars either side
+
+
+def venue_frames(exchange: InProcessExchange, inst_id: str, start: datetime | None = None,
+                 end: datetime | None = None, lookback: int = 200,
                  timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES) -> dict[str, CandleFrame]:
-    """Every complete bar of each timeframe the venue can serve for `inst_id` (base-currency volume)."""
+    """The complete bars of each timeframe the venue serves for `inst_id` (base-currency volume).
+    With `start`/`end`: only the bars a snapshot in [start, end] can read — each bar's indicators
+    depend on its own window of `lookback` bars alone — so a short backtest of a long file does not
+    analyse years it never reaches (a test checks the snapshots are equal)."""
     data = exchange.venue.data(inst_id)
     frames = {}
     for timeframe in timeframes:
         agg = data.agg.complete(timeframe)
-        frames[timeframe] = CandleFrame.from_arrays(timeframe, agg.ts, agg.o, agg.h, agg.l, agg.c, agg.v)
+        frame = CandleFrame.from_arrays(timeframe, agg.ts, agg.o, agg.h, agg.l, agg.c, agg.v)
+        first = 0 if start is None else max(0, frame.closed_count(start) - lookback - MARGIN_BARS)
+        stop = len(frame) if end is None else frame.closed_count(end)
+        frames[timeframe] = frame.slice(first, stop) if (first, stop) != (0, len(frame)) else frame
     return frames
 
 
@@ -76,10 +86,10 @@ class BacktestSource:
         return self._venue.open_interest(at)
 
 
-def backtest_snapshots(exchange: InProcessExchange, inst_id: str,
-                       lookback: int) -> Callable[[str, datetime], MarketSnapshot]:
-    """The pipeline's snapshot port for one instrument of a backtest."""
-    source = BacktestSource(inst_id, venue_frames(exchange, inst_id), exchange)
+def backtest_snapshots(exchange: InProcessExchange, inst_id: str, lookback: int, start: datetime | None = None,
+                       end: datetime | None = None) -> Callable[[str, datetime], MarketSnapshot]:
+    """The pipeline's snapshot port for one instrument of a backtest over [start, end]."""
+    source = BacktestSource(inst_id, venue_frames(exchange, inst_id, start, end, lookback), exchange)
     builder = SnapshotBuilder(source, lookback, views=PrecomputedViews(source, source.frames, lookback))
 
     def build(wanted: str, at: datetime) -> MarketSnapshot:

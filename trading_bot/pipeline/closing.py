@@ -31,7 +31,10 @@ def journal_pending_closes(ports: Ports) -> int:
     return handled
 
 
-def review_pending(ports: Ports, limit: int = 10) -> int:
+REVIEW_BATCH = 10
+
+
+def review_pending(ports: Ports, limit: int = REVIEW_BATCH) -> int:
     """Review closed trades that have no post-trade review yet, then reflect deeply if due."""
     rows = journal.unreviewed_closed(ports.db, limit, ports.run_id)
     for row in rows:
@@ -119,3 +122,35 @@ def reflect_deeply(ports: Ports, now: datetime) -> int | None:
                        llm_call_id=proposal.llm_call_id if proposal else None, version_before=playbook.version,
                        version_after=after, run_id=ports.run_id)
     return after
+
+
+class ReviewGate:
+    """Backtests: the journal's follow-up after every cycle, calling `review_pending` only when it
+    can do something — a close was just journaled, or a deep reflection falls due by time — with
+    exactly the outcome of calling it every cycle. What `deep_reflection_due` reads (closed trades
+    since the last deep reflection and the time reference) changes only with a close or a
+    reflection, so it is read after each pass and kept until then."""
+
+    def __init__(self) -> None:
+        self._known = False
+        self._trades = 0
+        self._reference: datetime | None = None
+
+    def __call__(self, ports: Ports) -> None:
+        handled = journal_pending_closes(ports)
+        if handled or not self._known or self._due(ports, ports.clock.now()):
+            reviewed = review_pending(ports)
+            self._learn(ports, complete=reviewed < REVIEW_BATCH)
+
+    def _due(self, ports: Ports, now: datetime) -> bool:
+        if self._trades == 0:
+            return False
+        if self._trades >= ports.config.deep_every_trades:
+            return True
+        return self._reference is not None and now - self._reference >= timedelta(hours=ports.config.deep_every_hours)
+
+    def _learn(self, ports: Ports, complete: bool) -> None:
+        last = reflections.last_of_kind(ports.db, "deep", ports.run_id)
+        self._trades = journal.count_closed_since(ports.db, last, ports.run_id)
+        self._reference = (last or _first_trade_exit(ports)) if self._trades else None
+        self._known = complete  # a full batch reviewed: there may be more, look again next time

@@ -17,6 +17,8 @@ def start(ports: Ports, inst_id: str, cycle_id: str, scheduled_for: datetime, tr
                   started_at=ports.clock.now(), run_id=ports.run_id)
     if not repo.start_cycle(ports.db, cycle.id, inst_id, trigger, scheduled_for, cycle.started_at, ports.run_id):
         return None
+    if ports.buffer_stages:
+        cycle.buffer_stages()
     return cycle
 
 

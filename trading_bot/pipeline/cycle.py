@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from trading_bot.brain.ports import ResearchOutcome, ScreenResult
 from trading_bot.clock import Clock
@@ -50,6 +50,16 @@ class Cycle(BaseModel):
     cl_ord_id: str | None = None
     ord_id: str | None = None
     placed_at: datetime | None = None
+    # Backtests only: stage records kept here and written with the cycle's end in one statement
+    # (None = each stage is written when it ends, as live and the Celery tasks always do).
+    _buffer: list[tuple[dict[str, Any], dict[str, Any]]] | None = PrivateAttr(default=None)
+
+    def buffer_stages(self) -> None:
+        self._buffer = []
+
+    def take_buffer(self) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
+        buffered, self._buffer = self._buffer, (None if self._buffer is None else [])
+        return buffered
 
 
 def jsonable(model: BaseModel | None) -> Any:
@@ -82,8 +92,12 @@ def stage(db: Database, cycle: Cycle, name: str, clock: Clock) -> Iterator[Stage
         raise
     finally:
         elapsed = time.perf_counter() - wall
-        repo.record_stage(db, cycle.id, name, started, started + timedelta(seconds=elapsed), run.outcome,
-                          run.detail or None, **run.columns)
+        ended = started + timedelta(seconds=elapsed)
+        if cycle._buffer is not None:
+            cycle._buffer.append((repo.stage_entry(name, started, ended, run.outcome, run.detail or None),
+                                  {"stage": name, **run.columns}))
+        else:
+            repo.record_stage(db, cycle.id, name, started, ended, run.outcome, run.detail or None, **run.columns)
         log.info("stage", cycle_id=cycle.id, instrument=cycle.inst_id, stage=name, outcome=run.outcome,
                  ms=round(elapsed * 1000, 1))
 

@@ -81,7 +81,11 @@ STEPS: dict[str, Callable[[Ports, Cycle, bool], StepResult]] = {
 
 def finish(ports: Ports, cycle: Cycle, outcome: str, error: str | None = None) -> None:
     cost = cost_of_cycle(ports.db, cycle.id)
-    repo.finish_cycle(ports.db, cycle.id, ports.clock.now(), outcome, cost, error)
+    buffered = cycle.take_buffer()
+    if buffered is None:
+        repo.finish_cycle(ports.db, cycle.id, ports.clock.now(), outcome, cost, error)
+    else:
+        repo.finish_buffered(ports.db, cycle.id, buffered, cycle.started_at, ports.clock.now(), outcome, cost, error)
     decision = cycle.decision
     verdict = cycle.verdict
     log.info(
@@ -115,10 +119,17 @@ def run_steps(ports: Ports, cycle: Cycle, first: str = "collect",
         step = result.step
 
 
+def follow_up(ports: Ports) -> None:
+    """The journal's follow-up: closed positions journaled and reviewed, a deep reflection when due."""
+    closing.journal_pending_closes(ports)
+    closing.review_pending(ports)
+
+
 def run_cycle(ports: Ports, inst_id: str, scheduled_for: datetime, trigger: str = "beat",
-              wait: Callable[[int], bool] | None = None) -> str | None:
-    """One whole cycle in this process (backtests, tests), then the journal's follow-up: closed
-    positions journaled and reviewed, a deep reflection when due. None if the slot had a cycle."""
+              wait: Callable[[int], bool] | None = None,
+              after: Callable[[Ports], None] = follow_up) -> str | None:
+    """One whole cycle in this process (backtests, tests), then the journal's follow-up (`after`;
+    backtests pass a `closing.ReviewGate`). None if the slot had a cycle."""
     cycle = collect.start(ports, inst_id, cycle_id_for(inst_id, scheduled_for, ports.run_id, trigger),
                           scheduled_for, trigger)
     if cycle is None:
@@ -128,6 +139,5 @@ def run_cycle(ports: Ports, inst_id: str, scheduled_for: datetime, trigger: str 
     except Exception as exc:  # the cycle is over either way; the caller decides whether to go on
         finish(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
         raise
-    closing.journal_pending_closes(ports)
-    closing.review_pending(ports)
+    after(ports)
     return outcome

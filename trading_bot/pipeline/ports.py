@@ -59,6 +59,9 @@ class Ports:
     closes: CloseFeed  # position_closed events to journal
     run_id: str = "live"
     rng: random.Random = field(default_factory=random.Random)  # shadow sampling
+    # Backtests: write a cycle's stage records with its end in one statement (live: False, each
+    # stage is written when it ends, so a crash mid-cycle leaves its trail)
+    buffer_stages: bool = False
 
 
 class MemoryEvents:

@@ -26,13 +26,20 @@ def start_cycle(db: Database, cycle_id: str, inst_id: str, trigger: str, schedul
         return session.execute(stmt).first() is not None
 
 
-def record_stage(db: Database, cycle_id: str, stage: str, started_at: datetime, ended_at: datetime,
-                 outcome: str, detail: dict[str, Any] | None = None, **columns: Any) -> None:
-    """Append one stage to the timeline and set any of the cycle's result columns."""
+def stage_entry(stage: str, started_at: datetime, ended_at: datetime, outcome: str,
+                detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One element of a cycle's timeline."""
     entry = {"stage": stage, "started_at": started_at.isoformat(), "ended_at": ended_at.isoformat(),
              "ms": round((ended_at - started_at).total_seconds() * 1000, 1), "outcome": outcome}
     if detail:
         entry["detail"] = detail
+    return entry
+
+
+def record_stage(db: Database, cycle_id: str, stage: str, started_at: datetime, ended_at: datetime,
+                 outcome: str, detail: dict[str, Any] | None = None, **columns: Any) -> None:
+    """Append one stage to the timeline and set any of the cycle's result columns."""
+    entry = stage_entry(stage, started_at, ended_at, outcome, detail)
     appended = DecisionCycle.timeline.op("||")(cast(literal(json.dumps([entry])), JSONB))
     values = {"stage": stage, "timeline": appended, **columns}
     with db.session() as session:
@@ -53,6 +60,27 @@ def finish_cycle(db: Database, cycle_id: str, finished_at: datetime, outcome: st
             row.cost_usd = cost_usd
         if error is not None:
             row.error = error[:2000]
+
+
+def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, Any], dict[str, Any]]],
+                    started_at: datetime, finished_at: datetime, outcome: str, cost_usd: Decimal | None = None,
+                    error: str | None = None) -> None:
+    """A backtest cycle's end: its buffered stages (timeline entries and result columns, in order)
+    and the finish, in one statement; the row ends as `record_stage` × n + `finish_cycle` leave it."""
+    values: dict[str, Any] = {}
+    for _, columns in stages:
+        values.update(columns)
+    if stages:
+        entries = json.dumps([entry for entry, _ in stages])
+        values["timeline"] = DecisionCycle.timeline.op("||")(cast(literal(entries), JSONB))
+    values.update(finished_at=finished_at, outcome=outcome, stage="DONE" if error is None else "FAILED",
+                  latency_ms=int((finished_at - started_at).total_seconds() * 1000))
+    if cost_usd is not None:
+        values["cost_usd"] = cost_usd
+    if error is not None:
+        values["error"] = error[:2000]
+    with db.session() as session:
+        session.execute(update(DecisionCycle).where(DecisionCycle.id == cycle_id).values(**values))
 
 
 def get_cycle(db: Database, cycle_id: str) -> DecisionCycle | None:
