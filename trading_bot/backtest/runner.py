@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from trading_bot.backtest.playbook import RunPlaybookStore
+from trading_bot.backtest.risk_state import RunStateService
 from trading_bot.backtest.source import backtest_snapshots
 from trading_bot.brain.playbook import PlaybookStore
 from trading_bot.brain.ports import Brain
@@ -29,6 +30,7 @@ from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.pipeline.ports import Ports
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.account import upsert_account
+from trading_bot.storage.streams import Keys
 
 TRIGGER = "backtest"
 
@@ -143,16 +145,22 @@ def prepare(planned: Plan | BacktestSpec, settings: Settings, db: Database, brai
                                   planned.slots[-1])
     ports = inprocess_ports(settings, exchange, db, spec.run_id, brain=brain, snapshot=snapshot, seed=spec.seed)
     ports.playbooks = playbooks or RunPlaybookStore(db)
+    closes = ports.closes
+    ports.risk.state = RunStateService(db, Keys(settings.redis_namespace), exchange.clock, spec.run_id,
+                                       generation=lambda: closes.seen)  # type: ignore[attr-defined]
     ports.buffer_stages = True
     return Backtest(spec, exchange, ports, planned.slots, exchange.server_time())
 
 
 def run(backtest: Backtest, on_progress: Callable[[Progress], None] | None = None,
-        should_stop: Callable[[], bool] = lambda: False) -> BacktestOutcome:
+        should_stop: Callable[[], bool] = lambda: False,
+        after: Callable[[Ports], None] | None = None) -> BacktestOutcome:
+    """Every slot's cycle; `after` is the journal's follow-up (default a `ReviewGate`)."""
     spec, exchange, ports = backtest.spec, backtest.exchange, backtest.ports
     outcome = BacktestOutcome(spec.run_id, spec.instrument, backtest.start, backtest.start, 0,
                               len(backtest.slots), stopped=False)
-    opened, after = 0, ReviewGate()
+    closes = ports.closes
+    opened, after = 0, after or ReviewGate(lambda: closes.seen)  # type: ignore[attr-defined]
     for slot in backtest.slots:
         if should_stop():
             outcome.stopped = True

@@ -8,6 +8,7 @@ journaling twice is harmless (a closed trade is not closed again)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from trading_bot.domain.events import PositionClosed
 from trading_bot.logs import get_logger
@@ -126,21 +127,26 @@ def reflect_deeply(ports: Ports, now: datetime) -> int | None:
 
 class ReviewGate:
     """Backtests: the journal's follow-up after every cycle, calling `review_pending` only when it
-    can do something — a close was just journaled, or a deep reflection falls due by time — with
-    exactly the outcome of calling it every cycle. What `deep_reflection_due` reads (closed trades
-    since the last deep reflection and the time reference) changes only with a close or a
+    can do something — a position closed since the last pass (`closes()` counts the close events
+    read so far: collect journals some before this runs), or a deep reflection falls due by time —
+    with exactly the outcome of calling it every cycle. What `deep_reflection_due` reads (closed
+    trades since the last deep reflection and the time reference) changes only with a close or a
     reflection, so it is read after each pass and kept until then."""
 
-    def __init__(self) -> None:
-        self._known = False
+    def __init__(self, closes: Callable[[], int]) -> None:
+        self._closes = closes
+        self._seen = -1  # close events at the last pass (-1: no pass yet)
+        self._complete = False
         self._trades = 0
         self._reference: datetime | None = None
 
     def __call__(self, ports: Ports) -> None:
-        handled = journal_pending_closes(ports)
-        if handled or not self._known or self._due(ports, ports.clock.now()):
+        journal_pending_closes(ports)
+        seen = self._closes()
+        if seen != self._seen or not self._complete or self._due(ports, ports.clock.now()):
             reviewed = review_pending(ports)
             self._learn(ports, complete=reviewed < REVIEW_BATCH)
+            self._seen = seen
 
     def _due(self, ports: Ports, now: datetime) -> bool:
         if self._trades == 0:
@@ -153,4 +159,4 @@ class ReviewGate:
         last = reflections.last_of_kind(ports.db, "deep", ports.run_id)
         self._trades = journal.count_closed_since(ports.db, last, ports.run_id)
         self._reference = (last or _first_trade_exit(ports)) if self._trades else None
-        self._known = complete  # a full batch reviewed: there may be more, look again next time
+        self._complete = complete  # a full batch reviewed: there may be more, look again next time

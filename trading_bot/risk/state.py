@@ -142,7 +142,7 @@ class BotStateService:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[_Transaction]:
         with self.db.session() as session:
-            events.lock_run(session, self.run_id)
+            self._lock(session)
             txn = _Transaction(session)
             yield txn
         for before, record in txn.entered:  # committed: now tell everyone
@@ -150,6 +150,10 @@ class BotStateService:
                         reason=record.reason, until=record.until.isoformat() if record.until else None)
             self._cache(record)
             self._alert(before, record)
+
+    def _lock(self, session: Session) -> None:
+        """Serialise the run's transitions (the pipeline, Telegram and the CLI may all write)."""
+        events.lock_run(session, self.run_id)
 
     def _in_force(self, txn: _Transaction) -> StateRecord:
         record = StateRecord.from_row(events.latest(txn.session, self.run_id))
