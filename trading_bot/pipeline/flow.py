@@ -80,12 +80,12 @@ STEPS: dict[str, Callable[[Ports, Cycle, bool], StepResult]] = {
 
 
 def finish(ports: Ports, cycle: Cycle, outcome: str, error: str | None = None) -> None:
-    cost = cost_of_cycle(ports.db, cycle.id)
     buffered = cycle.take_buffer()
     if buffered is None:
+        cost = cost_of_cycle(ports.db, cycle.id)
         repo.finish_cycle(ports.db, cycle.id, ports.clock.now(), outcome, cost, error)
     else:
-        repo.finish_buffered(ports.db, cycle.id, buffered, cycle.started_at, ports.clock.now(), outcome, cost, error)
+        cost = repo.finish_buffered(ports.db, cycle.id, buffered, cycle.started_at, ports.clock.now(), outcome, error)
     decision = cycle.decision
     verdict = cycle.verdict
     log.info(

@@ -29,7 +29,8 @@ FIFTEEN = "okx_BTC-USDT-SWAP_15m_20230101-20260418.feather"
 
 def _record(db: Database) -> dict[str, Any]:
     with db.session() as session:
-        trails = [[(e["stage"], e["outcome"], e.get("detail")) for e in c.timeline]
+        trails = [([(e["stage"], e["outcome"], e.get("detail")) for e in c.timeline], c.stage, c.cost_usd,
+                   c.finished_at, c.error)
                   for c in session.scalars(select(DecisionCycle).order_by(DecisionCycle.scheduled_for))]
         states = [(e.ts, e.from_state, e.to_state, e.reason, e.until)
                   for e in session.scalars(select(BotStateEvent).order_by(BotStateEvent.id))]

@@ -8,11 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import cast, literal, select, update
+from sqlalchemy import cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from trading_bot.storage.db import Database
-from trading_bot.storage.models import DecisionCycle
+from trading_bot.storage.models import DecisionCycle, LlmCall
 
 
 def start_cycle(db: Database, cycle_id: str, inst_id: str, trigger: str, scheduled_for: datetime,
@@ -63,10 +63,10 @@ def finish_cycle(db: Database, cycle_id: str, finished_at: datetime, outcome: st
 
 
 def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, Any], dict[str, Any]]],
-                    started_at: datetime, finished_at: datetime, outcome: str, cost_usd: Decimal | None = None,
-                    error: str | None = None) -> None:
-    """A backtest cycle's end: its buffered stages (timeline entries and result columns, in order)
-    and the finish, in one statement; the row ends as `record_stage` × n + `finish_cycle` leave it."""
+                    started_at: datetime, finished_at: datetime, outcome: str, error: str | None = None) -> Decimal:
+    """A backtest cycle's end: its buffered stages (timeline entries and result columns, in order),
+    the finish and the cost of its LLM calls, in one statement; the row ends as `record_stage` × n +
+    `finish_cycle` leave it. Returns the cost."""
     values: dict[str, Any] = {}
     for _, columns in stages:
         values.update(columns)
@@ -75,12 +75,14 @@ def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, An
         values["timeline"] = DecisionCycle.timeline.op("||")(cast(literal(entries), JSONB))
     values.update(finished_at=finished_at, outcome=outcome, stage="DONE" if error is None else "FAILED",
                   latency_ms=int((finished_at - started_at).total_seconds() * 1000))
-    if cost_usd is not None:
-        values["cost_usd"] = cost_usd
+    values["cost_usd"] = (select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(LlmCall.cycle_id == cycle_id)
+                          .scalar_subquery())
     if error is not None:
         values["error"] = error[:2000]
     with db.session() as session:
-        session.execute(update(DecisionCycle).where(DecisionCycle.id == cycle_id).values(**values))
+        cost = session.execute(update(DecisionCycle).where(DecisionCycle.id == cycle_id).values(**values)
+                               .returning(DecisionCycle.cost_usd)).scalar_one()
+    return Decimal(cost)
 
 
 def get_cycle(db: Database, cycle_id: str) -> DecisionCycle | None:
