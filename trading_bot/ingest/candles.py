@@ -107,14 +107,14 @@ class GapTracker:
     def seen(self, candle: Candle) -> None:
         series = (candle.inst_id, candle.timeframe)
         previous_newest = self.newest.get(series)
+        last_closed = self.closed.get(series)  # before this candle: a closed bar arriving after a hole is no proof
         if candle.confirmed:
-            self.closed[series] = max(candle.ts, self.closed.get(series, candle.ts))
+            self.closed[series] = max(candle.ts, last_closed or candle.ts)
         if previous_newest is None or candle.ts <= previous_newest:
             self.newest[series] = max(candle.ts, previous_newest or candle.ts)
             return
         self.newest[series] = candle.ts
         expected = candle.ts - timeframe_delta(candle.timeframe)
-        last_closed = self.closed.get(series)
         if last_closed is None or last_closed < expected:
             self.on_gap(candle.inst_id, candle.timeframe, last_closed)
 

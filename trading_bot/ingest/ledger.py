@@ -43,9 +43,9 @@ class TradeLedger:
             self.on_fill(fill, cycle_id)
         return fill
 
-    def on_order(self, order: Order) -> None:
-        """An order learnt over REST (catch-up, reconciliation)."""
-        before = upsert_order(self.db, order, None, run_id=self.run_id)
+    def on_order(self, order: Order, raw: dict[str, Any] | None = None) -> None:
+        """An order learnt over REST (catch-up, reconciliation), with its raw record when known."""
+        before = upsert_order(self.db, order, raw, run_id=self.run_id)
         self._publish_order(order, before.cycle_id if before else None)
 
     def on_fill(self, fill: Fill, cycle_id: str | None = None) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from trading_bot.domain.orders import Account
+from trading_bot.domain.orders import Account, Fill
 from trading_bot.exchange.okx import parse
 from trading_bot.exchange.okx.endpoints import OkxEndpoints
 from trading_bot.exchange.okx.rest import OkxRest
@@ -28,6 +28,7 @@ from trading_bot.storage.db import Database
 from trading_bot.storage.market_state import put_latest
 from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.repos.account import record_account
+from trading_bot.storage.repos.orders import orders_with_raw
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
@@ -86,9 +87,27 @@ class PrivateFeed:
         self.on_account(self.exchange.account())
         for order in self.exchange.pending_orders():
             self.ledger.on_order(order)
-        for fill in reversed(self.exchange.fills(limit=CATCH_UP_FILLS)):  # oldest first
+        fills = list(reversed(self.exchange.fills(limit=CATCH_UP_FILLS)))  # oldest first
+        self._record_closing_orders(fills)
+        for fill in fills:
             self.ledger.on_fill(fill)
         self.book.on_snapshot(self.exchange.positions(), now=self.exchange.server_time())
+
+    def _record_closing_orders(self, fills: list[Fill]) -> None:
+        """Store the orders behind fills of the positions we hold that the database does not know
+        (finished while we were away, so not among the pending ones): the close reason of a
+        position that vanished is read from them (a TP/SL order carries its algoId)."""
+        wanted: dict[str, set[str]] = {}
+        for fill in fills:
+            held = self.book.held.get((fill.inst_id, fill.pos_side))
+            if held is not None and fill.ts >= held.created_at:
+                wanted.setdefault(fill.inst_id, set()).add(fill.ord_id)
+        for inst_id, ord_ids in wanted.items():
+            known = {order.ord_id for order, raw in orders_with_raw(self.db, inst_id, sorted(ord_ids)) if raw}
+            for ord_id in sorted(ord_ids - known):
+                record = self.exchange.order_record(inst_id, ord_id=ord_id)
+                if record is not None:
+                    self.ledger.on_order(*record)
 
     async def run(self) -> None:
         beat = heartbeat_loop(self.client, self.keys, ROLE, lambda: self.ws.connected)

@@ -49,3 +49,15 @@ def test_first_push_without_history_is_a_gap_from_nothing() -> None:
     tracker.seen(bar(T0, "1", False))
     tracker.seen(bar(T0 + STEP, "1", False))
     assert gaps == [("BTC-USDT-SWAP", "15m", None)]
+
+
+def test_a_closed_bar_arriving_after_a_hole_still_reports_the_hole() -> None:
+    # After a reconnect the first push can be a bar that closed meanwhile (confirm "1"): the bars
+    # between it and the last one seen closed are missing all the same.
+    gaps: list[tuple[str, str, datetime | None]] = []
+    tracker = GapTracker(on_gap=lambda inst, tf, since: gaps.append((inst, tf, since)))
+    tracker.reset("BTC-USDT-SWAP", "15m", T0)
+    tracker.seen(bar(T0 + STEP, "1", False))  # forming when the connection dropped
+    tracker.seen(bar(T0 + 5 * STEP, "2", True))  # T0+1 … T0+4 were never seen closed
+    tracker.seen(bar(T0 + 6 * STEP, "3", False))
+    assert gaps == [("BTC-USDT-SWAP", "15m", T0)]

@@ -153,13 +153,19 @@ class OkxRest:
         return parse.order_ack(first(data, path))
 
     def get_order(self, inst_id: str, ord_id: str | None = None, cl_ord_id: str | None = None) -> Order | None:
+        record = self.order_record(inst_id, ord_id, cl_ord_id)
+        return record[0] if record is not None else None
+
+    def order_record(self, inst_id: str, ord_id: str | None = None,
+                     cl_ord_id: str | None = None) -> tuple[Order, dict[str, Any]] | None:
+        """The order with OKX's raw record (`algoId`, `source`, `category` tell why it was sent)."""
         path = "/api/v5/trade/order"
         try:
             data = self._call(path, self.transport.trade.get_order, inst_id=inst_id,
                               instId=inst_id, ordId=ord_id or "", clOrdId=cl_ord_id or "")
         except NotFound:
             return None
-        return parse.order(data[0]) if data else None
+        return (parse.order(data[0]), data[0]) if data else None
 
     def cancel_order(self, inst_id: str, ord_id: str | None = None, cl_ord_id: str | None = None) -> None:
         self._call("/api/v5/trade/cancel-order", self.transport.trade.cancel_order, inst_id=inst_id,
