@@ -46,6 +46,12 @@ def events(client: redis.Redis, keys: Keys, stream: str) -> list[tuple[str, dict
     return [(fields["type"], json.loads(fields["data"])) for _, fields in client.xrange(keys.stream(stream))]
 
 
+def funding_known(client: redis.Redis, keys: Keys) -> bool:
+    """ws-private's held position (Redis) shows the funding settled on it."""
+    raw = client.get(keys.positions())
+    return any(Decimal(p["funding_fee"]) != 0 for p in json.loads(raw or "[]"))
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -81,7 +87,7 @@ def test_fills_once_and_one_position_closed_with_the_simulators_numbers(
 
             if tp_while_disconnected:  # the close is learnt from the REST catch-up, not from pushes
                 sim.advance(minutes=10)  # the 08:00 funding, while we listen
-                time.sleep(1.5)
+                wait_until(lambda: funding_known(redis_client, keys), 15, "the 08:00 funding in the held position")
                 assert sim.drop_websockets() >= 1
                 sim.advance(minutes=20)  # the take-profit fires before ws-private is back
                 proc.wait_for(lambda out: count("private_caught_up")(out) >= 3, timeout=20)

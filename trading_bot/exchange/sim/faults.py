@@ -2,6 +2,8 @@
 `/sim/control/faults` endpoint):
 
 - `delay_ms`: every REST answer waits this long first;
+- `delay_orders_ms`: order placements (POST trade/order) ARE executed at once but answered this
+  much later, so a client whose timeout is shorter gives up on an order that exists;
 - `fail_next`: the next N REST requests answer HTTP 503 / code 50001 without doing anything;
 - `timeout_next_orders`: the next N order placements ARE executed but answered 50004 (HTTP 400),
   like OKX's "timeout; does not mean the request failed";
@@ -18,6 +20,7 @@ from typing import Any
 @dataclass
 class Faults:
     delay_ms: int = 0
+    delay_orders_ms: int = 0
     fail_next: int = 0
     timeout_next_orders: int = 0
     pause_pushes: bool = False

@@ -169,7 +169,10 @@ class SimServer:
             return _json({"code": "50001", "msg": "Service temporarily unavailable. Please try again later.",
                           "data": []}, 503)
         try:
-            return self._answer(request, route, endpoint, raw)
+            answer = self._answer(request, route, endpoint, raw)
+            if endpoint == "trade/order" and request.method == "POST" and self.faults.delay_orders_ms:
+                await asyncio.sleep(self.faults.delay_orders_ms / 1000)  # placed already; only the answer is late
+            return answer
         except Reject as exc:
             body = {"msg": exc.msg, "code": exc.code} if exc.http == 401 else \
                 {"code": exc.code, "msg": exc.msg, "data": []}

@@ -1,0 +1,90 @@
+"""Reconciliation against the simulator over real HTTP: a stop-loss cancelled behind the bot's back
+(directly through python-okx) is put back — by `trading-bot reconcile` as a real process and by the
+function beat runs every minute — at the journal's level, with an alert on `system:alerts`."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from okx.Trade import TradeAPI
+
+from tests.integration.okx.conftest import adapter_for
+from tests.kit.cli import run_cli
+from tests.kit.sim import RunningSim, running_sim
+from tests.kit.sim_roles import sim_env
+from trading_bot.config import load_settings
+from trading_bot.domain.orders import OrderRequest
+from trading_bot.exchange.orders import cl_ord_id_for, enter
+from trading_bot.exchange.tasks import reconcile_once
+from trading_bot.storage.db import Database
+from trading_bot.storage.repos.orders import upsert_order
+from trading_bot.storage.streams import SYSTEM_ALERTS, Keys
+
+BTC = "BTC-USDT-SWAP"
+
+
+def cancel_behind_our_back(sim: RunningSim) -> list[str]:
+    """Cancel every pending TP/SL algo straight through python-okx, as a person in the app would."""
+    trade = sim.okx(TradeAPI)
+    ids = []
+    for ord_type in ("conditional", "oco"):
+        for algo in trade.order_algos_list(ordType=ord_type, instType="SWAP")["data"]:
+            ids.append(algo["algoId"])
+    answer = trade.cancel_algo_order([{"instId": BTC, "algoId": algo_id} for algo_id in ids])
+    assert answer["code"] == "0", answer
+    return ids
+
+
+def alerts(client: redis.Redis, keys: Keys) -> list[dict[str, Any]]:
+    return [json.loads(fields["data"]) for _, fields in client.xrange(keys.stream(SYSTEM_ALERTS))]
+
+
+@pytest.mark.slow
+def test_a_stop_loss_cancelled_behind_our_back_is_restored_at_the_journal_level(
+        tmp_path: Path, db_url: str, redis_url: str, namespace: str, database: Database,
+        redis_client: redis.Redis, keys: Keys) -> None:
+    with running_sim(seed=7) as sim:
+        venue = adapter_for(sim)
+        price = venue.ticker(BTC).last
+        stop, target = (price * Decimal("0.97")).quantize(Decimal("0.1")), (price * Decimal("1.04")).quantize(Decimal("0.1"))
+        request = OrderRequest(inst_id=BTC, side="buy", ord_type="market", size=Decimal(2), td_mode="isolated",
+                               cl_ord_id=cl_ord_id_for("reconcile1"), sl_trigger_px=stop, tp_trigger_px=target)
+        ack = enter(venue, request, Decimal(3))
+        record = venue.order_record(BTC, ord_id=ack.ord_id)
+        assert record is not None
+        upsert_order(database, *record)  # what ws-private stores: the journal knows the entry's levels
+        assert record[0].sl_trigger_px == stop
+
+        # 1. `trading-bot reconcile`, a real process
+        assert cancel_behind_our_back(sim)
+        assert venue.pending_algo_orders(BTC) == []
+        env = sim_env(sim, tmp_path, db_url, redis_url, namespace)
+        done = run_cli("reconcile", env=env, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "missing_stop" in done.stdout and "repaired" in done.stdout
+        restored = venue.pending_algo_orders(BTC)
+        assert [(a.side, a.sl_trigger_px, a.tp_trigger_px) for a in restored] == [("sell", stop, target)]
+        missing = [a for a in alerts(redis_client, keys) if a["kind"] == "reconcile_missing_stop"]
+        assert len(missing) == 1 and missing[0]["severity"] == "CRITICAL" and missing[0]["data"]["repaired"]
+        assert missing[0]["data"]["from_journal"] and Decimal(missing[0]["data"]["stop_px"]) == stop
+
+        again = run_cli("reconcile", env=env, timeout=60)  # nothing left to repair
+        assert again.returncode == 0 and "missing_stop" not in again.stdout, again.stdout
+        assert len(venue.pending_algo_orders(BTC)) == 1
+
+        # 2. the function beat runs every minute (`maintenance.reconcile`)
+        cancel_behind_our_back(sim)
+        settings = load_settings(database_url=db_url, redis_url=redis_url, redis_namespace=namespace,
+                                 var_dir=tmp_path / "var", sim_port=sim.server.port)
+        result = reconcile_once(settings)
+        assert result["repaired"] >= 1
+        assert [(a.side, a.sl_trigger_px) for a in venue.pending_algo_orders(BTC)] == [("sell", stop)]
+        missing = [a for a in alerts(redis_client, keys) if a["kind"] == "reconcile_missing_stop"]
+        assert len(missing) == 2
+        assert [(p.side, p.size) for p in venue.positions()] == [("long", Decimal(2))]  # still open, protected
+        venue.close()
