@@ -8,7 +8,6 @@ from typing import Any
 from celery import signals
 
 from trading_bot.celery_app import app
-from trading_bot.clock import SystemClock
 from trading_bot.config import Settings, get_settings
 from trading_bot.logs import get_logger
 
@@ -18,13 +17,14 @@ RECONCILE_TASK = "maintenance.reconcile"
 
 def reconcile_once(settings: Settings) -> dict[str, int]:
     from trading_bot.exchange.factory import shared_okx
+    from trading_bot.exchange.venue_clock import bot_clock  # market time on the simulator
     from trading_bot.exchange.reconcile import Reconciler, report
     from trading_bot.storage.db import Database
     from trading_bot.storage.redis_client import get_redis
     from trading_bot.storage.streams import Keys
 
     findings = Reconciler(shared_okx(settings), Database.from_settings(settings), settings.okx_fallback_stop_pct).run()
-    report(get_redis(settings), Keys(settings.redis_namespace), findings, SystemClock().now())
+    report(get_redis(settings), Keys(settings.redis_namespace), findings, bot_clock(settings).now())
     return {"findings": len(findings), "repaired": sum(f.repaired for f in findings)}
 
 

@@ -72,6 +72,7 @@ def test_a_stop_loss_cancelled_behind_our_back_is_restored_at_the_journal_level(
         missing = [a for a in alerts(redis_client, keys) if a["kind"] == "reconcile_missing_stop"]
         assert len(missing) == 1 and missing[0]["severity"] == "CRITICAL" and missing[0]["data"]["repaired"]
         assert missing[0]["data"]["from_journal"] and Decimal(missing[0]["data"]["stop_px"]) == stop
+        assert missing[0]["ts"].startswith("2026-01-05")  # stamped with the bot's clock: the venue's market time
 
         again = run_cli("reconcile", env=env, timeout=60)  # nothing left to repair
         assert again.returncode == 0 and "missing_stop" not in again.stdout, again.stdout
@@ -85,6 +86,6 @@ def test_a_stop_loss_cancelled_behind_our_back_is_restored_at_the_journal_level(
         assert result["repaired"] >= 1
         assert [(a.side, a.sl_trigger_px) for a in venue.pending_algo_orders(BTC)] == [("sell", stop)]
         missing = [a for a in alerts(redis_client, keys) if a["kind"] == "reconcile_missing_stop"]
-        assert len(missing) == 2
+        assert len(missing) == 2 and missing[1]["ts"].startswith("2026-01-05")
         assert [(p.side, p.size) for p in venue.positions()] == [("long", Decimal(2))]  # still open, protected
         venue.close()
