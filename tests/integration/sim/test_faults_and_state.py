@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,27 @@ def test_unavailable_and_delay_faults() -> None:
         started = time.perf_counter()
         public.get_system_time()
         assert time.perf_counter() - started >= 0.3
+
+
+def test_order_delay_holds_the_answer_of_a_placed_order_and_counts_it() -> None:
+    with running_sim() as sim:
+        trade, public = sim.okx(TradeAPI), sim.okx(PublicAPI)
+        sim.set_faults(delay_orders_ms=1500)
+        started = time.perf_counter()
+        public.get_system_time()
+        assert time.perf_counter() - started < 0.5, "other endpoints are not delayed"
+        placing = threading.Thread(target=trade.place_order, kwargs=dict(
+            instId=INST, tdMode="cross", side="buy", ordType="market", sz="1", clOrdId="held1"))
+        placing.start()
+        deadline = time.monotonic() + 5
+        while sim.venue_state()["heldOrders"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sim.venue_state()["heldOrders"] == 1
+        assert trade.get_order(instId=INST, clOrdId="held1")["data"][0]["state"] == "filled", "placed at once"
+        placing.join(timeout=10)
+        assert sim.venue_state()["heldOrders"] == 0
+        assert time.perf_counter() - started >= 1.5
+        assert trade.get_order(instId=INST, clOrdId="held1")["data"][0]["state"] == "filled"
 
 
 async def test_paused_pushes_are_held_back_then_delivered() -> None:

@@ -3,7 +3,8 @@
 
 - `delay_ms`: every REST answer waits this long first;
 - `delay_orders_ms`: order placements (POST trade/order) ARE executed at once but answered this
-  much later, so a client whose timeout is shorter gives up on an order that exists;
+  much later, so a client whose timeout is shorter gives up on an order that exists (the state's
+  `heldOrders` counts the answers held back);
 - `fail_next`: the next N REST requests answer HTTP 503 / code 50001 without doing anything;
 - `timeout_next_orders`: the next N order placements ARE executed but answered 50004 (HTTP 400),
   like OKX's "timeout; does not mean the request failed";

@@ -101,6 +101,7 @@ class SimServer:
         self.hub = WsHub(self)
         self.port = self.options.port
         self.requests = 0
+        self.held_orders = 0  # placed orders whose answer waits on the delay_orders_ms fault
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._last_save = time.monotonic()
@@ -171,7 +172,11 @@ class SimServer:
         try:
             answer = self._answer(request, route, endpoint, raw)
             if endpoint == "trade/order" and request.method == "POST" and self.faults.delay_orders_ms:
-                await asyncio.sleep(self.faults.delay_orders_ms / 1000)  # placed already; only the answer is late
+                self.held_orders += 1  # (a test acts while the client waits inside the call)
+                try:
+                    await asyncio.sleep(self.faults.delay_orders_ms / 1000)  # placed already; only the answer is late
+                finally:
+                    self.held_orders -= 1
             return answer
         except Reject as exc:
             body = {"msg": exc.msg, "code": exc.code} if exc.http == 401 else \
@@ -234,6 +239,7 @@ class SimServer:
         return {"ts": str(self.venue.now_ms), "speed": self.clock.speed, "equity": str(figures.equity),
                 "cash": str(figures.cash), "prices": {i: str(self.venue.engine.mark(i)) for i in self.venue.market.data},
                 "positions": len(self.venue.engine.positions), "faults": self.faults.as_dict(),
+                "heldOrders": self.held_orders,
                 "dataEnd": str(self.venue.data_end_ms) if self.venue.market.synthetic is None else ""}
 
     def _ws_handler(self, kind: str) -> Callable[[web.Request], Any]:

@@ -1,0 +1,135 @@
+"""A worker-trade killed with SIGKILL while its execute task is inside the order placement, then
+restarted: the task is redelivered (acks_late, visibility timeout) and the cycle ends with exactly
+one order under its clOrdId on the simulator and one `orders` row. Real processes throughout:
+`trading-bot sim` and the worker-trade role; the cycle is prepared in this process up to the gate."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from okx.Account import AccountAPI
+from okx.Trade import TradeAPI
+from sqlalchemy import select
+
+from tests.kit.stack import Stack, running_stack
+from trading_bot.brain.ports import Brain, BrainContext, ScreenResult
+from trading_bot.brain.reflection import RulesReflector
+from trading_bot.brain.research import NoResearch
+from trading_bot.celery_app import app, configure
+from trading_bot.domain.decision import Action, Decision
+from trading_bot.exchange import orders
+from trading_bot.market.exchange_source import ExchangeSource
+from trading_bot.market.snapshot import SnapshotBuilder
+from trading_bot.pipeline import collect
+from trading_bot.pipeline.flow import STEPS, Next
+from trading_bot.pipeline.ids import cycle_id_for
+from trading_bot.pipeline.ports import Ports
+from trading_bot.pipeline.schedule import slot_for
+from trading_bot.pipeline.wiring import build_live_ports
+from trading_bot.storage.models import DecisionCycle, Order
+
+pytestmark = [pytest.mark.slow]
+INST = "BTC-USDT-SWAP"
+TICK = Decimal("0.1")
+HOLD_MS = 4000  # the placement waits this long on the simulator: the kill lands inside it
+
+
+class Look:
+    def screen(self, ctx: BrainContext) -> ScreenResult:
+        return ScreenResult(signal=True, reason="test: always look", model="test")
+
+
+class GoLong:
+    def analyze(self, ctx: BrainContext) -> Decision:
+        price = ctx.snapshot.price
+        return Decision(inst_id=ctx.inst_id, action=Action.OPEN_LONG, size_pct=Decimal(2), leverage=Decimal(2),
+                        entry_type="market", entry_price=price, stop_loss=(price * Decimal("0.99")).quantize(TICK),
+                        take_profit=(price * Decimal("1.02")).quantize(TICK), strategy="test_long", confidence=0.7,
+                        reasoning="test: always long", model="test", cycle_id=ctx.cycle_id)
+
+
+def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
+    """Run collect → risk_check of one beat cycle in this process (real gate, real simulator over
+    HTTP); the cycle's next step is execute."""
+    settings = stack.settings
+    ports = build_live_ports(settings)
+    builder = SnapshotBuilder(ExchangeSource(INST, ports.exchange), lookback=settings.snapshot_bars)
+    brain = Brain(screener=Look(), analyst=GoLong(), researcher=NoResearch("test"), reflector=RulesReflector(),
+                  label="test: always long", mode="rules")
+    ports = dataclasses.replace(ports, brain=brain, snapshot=lambda inst_id, at: builder.build(at))
+    slot = slot_for(ports.clock.now(), settings.cycle_seconds, settings.cycle_offset_seconds)
+    cycle = collect.start(ports, INST, cycle_id_for(INST, slot), slot, "beat")
+    assert cycle is not None
+    for step, following in (("collect", "screen"), ("screen", "analyze"), ("analyze", "risk_check"),
+                            ("risk_check", "execute")):
+        assert STEPS[step](ports, cycle, False) == Next(following), step
+    assert cycle.verdict is not None and cycle.verdict.approved
+    return ports, cycle.id
+
+
+def wait_until(check, timeout: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
+        db_url: str, redis_url: str, namespace: str, tmp_path: Path) -> None:
+    with running_stack(db_url, redis_url, namespace, tmp_path, CELERY_VISIBILITY_TIMEOUT="30",
+                       INSTRUMENTS=INST, CYCLE_SECONDS="300") as stack:
+        stack.start_sim()
+        stack.start_role("worker-trade")
+        ports, cycle_id = prepared_for_execute(stack)
+        cl_ord_id = orders.cl_ord_id_for(cycle_id, "e")
+
+        stack.sim_control("faults", delay_orders_ms=HOLD_MS)
+        configure(stack.settings)
+        app.send_task("pipeline.execute", args=[cycle_id])
+        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 60, "execute to send the order")
+        killed_at = time.monotonic()
+        stack.procs["worker-trade"].signal(signal.SIGKILL)
+        stack.procs["worker-trade"].popen.wait(timeout=10)
+        first_output = stack.procs["worker-trade"].output
+        assert "Task pipeline.execute[" in first_output and "succeeded" not in first_output
+
+        stack.sim_control("faults", delay_orders_ms=0)
+        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish")
+        # kombu's Redis transport restores unacked messages older than the visibility timeout from a
+        # worker's first check (10 s after it starts), then only every 100 s: restart as a supervisor
+        # would after a crash, late enough for that first check to find the message due.
+        time.sleep(max(0.0, 22 - (time.monotonic() - killed_at)))
+        restarted = stack.start_role("worker-trade")
+
+        def finished() -> DecisionCycle | None:
+            with ports.db.session() as session:
+                row = session.get(DecisionCycle, cycle_id)
+                return row if row is not None and row.finished_at is not None else None
+
+        wait_until(lambda: finished() is not None, 120, "the redelivered cycle to finish")
+        redelivered_after = time.monotonic() - killed_at
+        row = finished()
+        assert row is not None and row.outcome == "filled", (row and row.outcome, restarted.output[-3000:])
+        assert "Task pipeline.execute[" in restarted.output, "the killed execute task was delivered again"
+        assert 25 <= redelivered_after <= 90, "redelivered once the visibility timeout (30 s) passed"
+
+        history = stack.okx(TradeAPI).get_orders_history(instType="SWAP")["data"]
+        pending = stack.okx(TradeAPI).get_order_list(instType="SWAP")["data"]
+        mine = [o for o in history + pending if o["clOrdId"] == cl_ord_id]
+        assert len(mine) == 1, mine
+        (position,) = [p for p in stack.okx(AccountAPI).get_positions(instType="SWAP")["data"] if p["pos"] != "0"]
+        assert Decimal(position["pos"]) == Decimal(mine[0]["accFillSz"]), "one entry's worth, not two"
+        with ports.db.session() as session:
+            rows = session.scalars(select(Order).where(Order.cl_ord_id == cl_ord_id)).all()
+        assert len(rows) == 1 and rows[0].cycle_id == cycle_id and rows[0].purpose == "entry"
+        stages = [entry["stage"] for entry in row.timeline]
+        assert stages.count("EXECUTING") >= 1 and stages[-1] == "JOURNALING", stages
+        print(f"redelivered and finished {redelivered_after:.1f}s after the kill; "
+              f"order {'found by lookup' if 'order_exists' in restarted.output else 'placed by the redelivery'}")
