@@ -19,6 +19,12 @@ def configure(settings: Settings) -> Celery:
     from celeryconfig import build_config
 
     app.conf.update(build_config(settings))
+    # Connections already pooled keep the old broker options (the namespace's key prefix): drop them,
+    # or the next message would still go to the previous namespace's queues.
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
     return app
 
 

@@ -58,3 +58,22 @@ def test_acks_late_and_routing_are_configured(settings: Settings) -> None:
         "market", "screen", "analyze", "risk", "execute", "reflect", "maintenance"}
     route = app.amqp.router.route({}, "pipeline.execute", (), {})
     assert route["queue"].name == "execute" and route["queue"].routing_key == "execute"
+
+
+def test_configure_repoints_an_app_that_already_sent(settings: Settings, redis_url: str) -> None:
+    """Pooled broker connections keep their key prefix: re-configuring must drop them, or messages
+    go on to the previous namespace's queues (found when a second Celery test ran in one session)."""
+    from trading_bot.storage.redis_client import redis_for
+
+    other = settings.model_copy(update={"redis_namespace": f"{settings.redis_namespace}x"})
+    client = redis_for(redis_url)
+    try:
+        configure(other)
+        app.send_task("pipeline.start_cycle", args=["BTC-USDT-SWAP"])
+        configure(settings)
+        app.send_task("pipeline.start_cycle", args=["BTC-USDT-SWAP"])
+        assert client.llen(f"{other.redis_namespace}:celery:market") == 1
+        assert client.llen(f"{settings.redis_namespace}:celery:market") == 1
+    finally:
+        for key in client.scan_iter(match=f"{other.redis_namespace}:*"):
+            client.delete(key)

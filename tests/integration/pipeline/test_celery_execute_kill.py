@@ -72,13 +72,14 @@ def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
     return ports, cycle.id
 
 
-def wait_until(check, timeout: float, what: str) -> None:  # noqa: ANN001
+def wait_until(check, timeout: float, what: str, stack: Stack) -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; worker-trade said:\n"
+                         f"{stack.procs['worker-trade'].output[-4000:]}")
 
 
 def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
@@ -93,7 +94,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         stack.sim_control("faults", delay_orders_ms=HOLD_MS)
         configure(stack.settings)
         app.send_task("pipeline.execute", args=[cycle_id])
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 60, "execute to send the order")
+        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 120, "execute to send the order", stack)
         killed_at = time.monotonic()
         stack.procs["worker-trade"].signal(signal.SIGKILL)
         stack.procs["worker-trade"].popen.wait(timeout=10)
@@ -101,7 +102,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         assert "Task pipeline.execute[" in first_output and "succeeded" not in first_output
 
         stack.sim_control("faults", delay_orders_ms=0)
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish")
+        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish", stack)
         # kombu's Redis transport restores unacked messages older than the visibility timeout from a
         # worker's first check (10 s after it starts), then only every 100 s: restart as a supervisor
         # would after a crash, late enough for that first check to find the message due.
@@ -113,7 +114,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
                 row = session.get(DecisionCycle, cycle_id)
                 return row if row is not None and row.finished_at is not None else None
 
-        wait_until(lambda: finished() is not None, 120, "the redelivered cycle to finish")
+        wait_until(lambda: finished() is not None, 120, "the redelivered cycle to finish", stack)
         redelivered_after = time.monotonic() - killed_at
         row = finished()
         assert row is not None and row.outcome == "filled", (row and row.outcome, restarted.output[-3000:])

@@ -1,0 +1,117 @@
+"""The Celery pipeline's own overhead: from the send of `pipeline.start_cycle` (what beat does on its
+tick) to the entry order created on the simulator, over BENCH_PIPELINE_CYCLES cycles (default 200;
+goal p50 ≤ 100 ms, p99 ≤ 500 ms). Real processes: `trading-bot sim` (synthetic, speed 1), ws-public,
+worker-market, worker-brain, worker-trade; the brain is Claude's code path against an in-process
+fake Anthropic API that answers at once with a long entry, so every cycle places an order; the
+position is closed between cycles so the risk gate approves the next one.
+
+Cycles are sent with trigger "manual" (the same task, path and queues as beat's, one per second:
+ids have second resolution), so the screener is bypassed as on a manual trigger; with beat's
+trigger it makes one more (instant, fake) Haiku call. Times: this process's wall clock at the send,
+the simulator's order creation time (venue clock = wall clock at speed 1, offset measured).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections import Counter, defaultdict
+
+from benchmarks.pipeline_stack import errors_of, pipeline_stack, summary, wait_for_market
+
+CYCLES = int(os.environ.get("BENCH_PIPELINE_CYCLES", "200"))
+WARMUP = 3  # the first task of each worker builds its ports (connections, brain): not measured
+INST = "BTC-USDT-SWAP"
+ROLES = ("ws-public", "worker-market", "worker-brain", "worker-trade")
+
+
+def venue_offset(exchange) -> float:  # noqa: ANN001
+    """Venue clock minus wall clock, seconds (best of 5 round trips)."""
+    best = None
+    for _ in range(5):
+        before = time.time()
+        venue = exchange.server_time().timestamp()
+        after = time.time()
+        if best is None or after - before < best[0]:
+            best = (after - before, venue - (before + after) / 2)
+    return best[1]  # type: ignore[index]
+
+
+def main() -> None:
+    from sqlalchemy import func, select
+
+    from trading_bot.celery_app import app, configure
+    from trading_bot.exchange import orders
+    from trading_bot.exchange.factory import shared_okx
+    from trading_bot.storage.db import Database
+    from trading_bot.storage.models import DecisionCycle
+
+    with pipeline_stack(INSTRUMENTS=INST) as (stack, _fake):
+        stack.start_sim()
+        for name in ROLES:
+            stack.start_role(name, wait=False)
+        for name in ROLES:
+            stack.procs[name].wait_for("ws_connected" if name == "ws-public" else "ready.", timeout=180)
+        settings = stack.settings
+        configure(settings)
+        db = Database.from_settings(settings)
+        exchange = shared_okx(settings)
+        wait_for_market(stack, (INST,))
+        offset = venue_offset(exchange)
+        print(f"roles up; venue clock - wall clock = {offset * 1000:+.1f} ms")
+
+        def finished() -> int:
+            with db.session() as session:
+                return session.scalar(select(func.count()).select_from(DecisionCycle)
+                                      .where(DecisionCycle.finished_at.is_not(None))) or 0
+
+        latencies: list[float] = []
+        to_finish: list[float] = []
+        stages: dict[str, list[float]] = defaultdict(list)
+        outcomes: Counter[str] = Counter()
+        previous = 0.0
+        for number in range(WARMUP + CYCLES):
+            time.sleep(max(0.0, int(previous) + 1.05 - time.time()))  # a new second: a new cycle id
+            done = finished()
+            previous = time.time()
+            app.send_task("pipeline.start_cycle", args=[INST], kwargs={"trigger": "manual"})
+            limit = time.monotonic() + 60
+            while finished() == done:
+                if time.monotonic() > limit:
+                    raise RuntimeError("a cycle did not finish within 60 s")
+                time.sleep(0.01)
+            with db.session() as session:
+                row = session.scalars(select(DecisionCycle).order_by(DecisionCycle.finished_at.desc())).first()
+            assert row is not None
+            for position in exchange.positions(INST):
+                orders.close(exchange, position)
+            if number < WARMUP:
+                continue
+            outcomes[row.outcome or "-"] += 1
+            if row.outcome != "filled" or row.cl_ord_id is None:
+                continue
+            order = exchange.get_order(INST, cl_ord_id=row.cl_ord_id)
+            assert order is not None
+            latencies.append((order.created_at.timestamp() - offset - previous) * 1000)
+            to_finish.append((row.finished_at.timestamp() - offset - previous) * 1000)
+            for entry in row.timeline:
+                stages[entry["stage"]].append(float(entry["ms"]))
+            if row.started_at is not None:
+                stages["(send → COLLECTING starts)"].append(
+                    (row.started_at.timestamp() - offset - previous) * 1000)
+
+        print(f"cycles: {sum(outcomes.values())}  outcomes: {dict(outcomes)}")
+        for error, count in errors_of(stack).most_common(3):
+            print(f"  error ×{count}: {error}")
+        if latencies:
+            print(f"start_cycle sent → entry order created on the sim ({len(latencies)} orders): {summary(latencies)}")
+            print(f"start_cycle sent → cycle finished (filled, journaled):          {summary(to_finish)}")
+            print("median per stage (ms): " + ", ".join(
+                f"{name} {statistics.median(values):.1f}" for name, values in stages.items()))
+            verdict = statistics.median(latencies) <= 100 and sorted(latencies)[int(0.99 * len(latencies)) - 1] <= 500
+            print(f"goal p50 ≤ 100 ms and p99 ≤ 500 ms: {'met' if verdict else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""What the pipeline benchmarks share: a migrated database and a Redis namespace, the real role
+processes (tests/kit/stack.py) on a synthetic simulator at speed 1 (venue time = wall time), and a
+fake Anthropic API in this process that always decides a long entry at the current price with a
+1 % stop and a 2 % target, after `analysis_delay` seconds (the screener always passes).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import httpx
+
+from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
+from tests.kit.stack import Stack, running_stack
+
+INSTRUMENT = re.compile(r"\b(BTC|ETH|SOL)-USDT-SWAP\b")
+TICKS = {"BTC": Decimal("0.1"), "ETH": Decimal("0.01"), "SOL": Decimal("0.01")}
+SMALL_USAGE = {"input_tokens": 300, "output_tokens": 80}  # keeps the budget governor out of the way
+
+
+class AlwaysLong:
+    """The fake Anthropic's answers: screen → signal; analysis → OPEN_LONG at the sim's last price."""
+
+    def __init__(self, sim_url: str, analysis_delay: float = 0.0) -> None:
+        self.sim_url, self.analysis_delay = sim_url, analysis_delay
+        self.http = httpx.Client(timeout=10)
+
+    def __call__(self, body: dict[str, Any]) -> FakeReply:
+        text = str(body.get("messages", ""))
+        if "haiku" in str(body.get("model")):
+            return FakeReply.answer({"signal": True, "reason": "benchmark: always look"}, usage=SMALL_USAGE)
+        found = INSTRUMENT.search(text)
+        inst_id = found.group(0) if found else "BTC-USDT-SWAP"
+        tick = TICKS[inst_id.split("-")[0]]
+        last = self.http.get(f"{self.sim_url}/api/v5/market/ticker", params={"instId": inst_id}).json()
+        price = Decimal(last["data"][0]["last"])
+        decision = {"action": "OPEN_LONG", "size_pct": 2, "leverage": 2, "entry_type": "market",
+                    "entry_price": float(price), "stop_loss": float((price * Decimal("0.99")).quantize(tick)),
+                    "take_profit": float((price * Decimal("1.02")).quantize(tick)), "strategy": "benchmark",
+                    "confidence": 0.7, "reasoning": "benchmark: always long", "invalidation": "none",
+                    "time_horizon": "1h"}
+        return FakeReply.answer(decision, usage=SMALL_USAGE, delay=self.analysis_delay)
+
+
+@contextmanager
+def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[Stack, FakeAnthropic]]:
+    """Database, Redis namespace, fake Anthropic and an (empty) stack; the caller starts the roles."""
+    from tests.kit import services
+    from trading_bot.storage import migrate
+    from trading_bot.storage.db import dispose_engines
+    from trading_bot.storage.redis_client import redis_for
+
+    with services.postgres_server() as admin, services.redis_server() as redis_url, \
+            TemporaryDirectory(prefix="tb-bench-") as tmp, FakeAnthropic() as fake:
+        name = services.create_database(admin, prefix="tb_bench")
+        namespace = f"bench{uuid.uuid4().hex[:8]}"
+        url = services.database_url(admin, name)
+        try:
+            migrate.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
+            with running_stack(url, redis_url, namespace, Path(tmp), BRAIN_MODE="claude",
+                               ANTHROPIC_API_KEY=fake.api_key, ANTHROPIC_BASE_URL=fake.base_url,
+                               LOG_FORMAT="json", **env) as stack:
+                fake.responder = AlwaysLong(stack.sim_url, analysis_delay)
+                yield stack, fake
+        finally:
+            dispose_engines()
+            client = redis_for(redis_url)
+            for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+                client.delete(key)
+            services.drop_database(admin, name)
+
+
+def wait_for_market(stack: Stack, instruments: tuple[str, ...], timeout: float = 180) -> None:
+    """Until ws-public has stored 200 closed 4H bars and a ticker of every instrument."""
+    from trading_bot.domain.market import Ticker
+    from trading_bot.storage.db import Database
+    from trading_bot.storage.market_state import get_latest
+    from trading_bot.storage.redis_client import redis_for
+    from trading_bot.storage.repos.candles import fetch_closed_ohlcv
+    from trading_bot.storage.streams import Keys
+
+    settings = stack.settings
+    db, client, keys = Database.from_settings(settings), redis_for(settings.redis_dsn()), Keys(settings.redis_namespace)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(len(fetch_closed_ohlcv(db, inst, "4H", datetime.now(UTC), 200)) >= 200
+               and get_latest(client, keys.ticker(inst), Ticker) is not None for inst in instruments):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"ws-public did not store candles and tickers of {instruments} within {timeout:.0f}s")
+
+
+def errors_of(stack: Stack, ids: list[str] | None = None) -> Counter[str]:
+    """The errors of failed cycles, counted (a benchmark says why cycles failed)."""
+    from sqlalchemy import select
+
+    from trading_bot.storage.db import Database
+    from trading_bot.storage.models import DecisionCycle
+
+    query = select(DecisionCycle.error).where(DecisionCycle.outcome == "error")
+    if ids is not None:
+        query = query.where(DecisionCycle.id.in_(ids))
+    with Database.from_settings(stack.settings).session() as session:
+        return Counter(str(error)[:160] for error in session.scalars(query))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def summary(values: list[float]) -> str:
+    return (f"p50 {statistics.median(values):7.1f} ms  p90 {percentile(values, 0.9):7.1f} ms  "
+            f"p99 {percentile(values, 0.99):7.1f} ms  max {max(values):7.1f} ms")
