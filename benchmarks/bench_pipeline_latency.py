@@ -26,18 +26,6 @@ INST = "BTC-USDT-SWAP"
 ROLES = ("ws-public", "worker-market", "worker-brain", "worker-trade")
 
 
-def venue_offset(exchange) -> float:  # noqa: ANN001
-    """Venue clock minus wall clock, seconds (best of 5 round trips)."""
-    best = None
-    for _ in range(5):
-        before = time.time()
-        venue = exchange.server_time().timestamp()
-        after = time.time()
-        if best is None or after - before < best[0]:
-            best = (after - before, venue - (before + after) / 2)
-    return best[1]  # type: ignore[index]
-
-
 def main() -> None:
     from sqlalchemy import func, select
 
@@ -58,7 +46,7 @@ def main() -> None:
         db = Database.from_settings(settings)
         exchange = shared_okx(settings)
         wait_for_market(stack, (INST,))
-        offset = venue_offset(exchange)
+        offset = stack.venue_offset()
         print(f"roles up; venue clock - wall clock = {offset * 1000:+.1f} ms")
 
         def finished() -> int:
@@ -66,20 +54,35 @@ def main() -> None:
                 return session.scalar(select(func.count()).select_from(DecisionCycle)
                                       .where(DecisionCycle.finished_at.is_not(None))) or 0
 
+        def started() -> int:
+            with db.session() as session:
+                return session.scalar(select(func.count()).select_from(DecisionCycle)) or 0
+
+        resent = 0
         latencies: list[float] = []
         to_finish: list[float] = []
         stages: dict[str, list[float]] = defaultdict(list)
         outcomes: Counter[str] = Counter()
+        rejections: Counter[str] = Counter()
         previous = 0.0
         for number in range(WARMUP + CYCLES):
-            time.sleep(max(0.0, int(previous) + 1.05 - time.time()))  # a new second: a new cycle id
-            done = finished()
+            # a manual cycle's id is its venue second: send once the venue clock is well into a new one
+            time.sleep(max(0.0, int(previous + offset) + 1.2 - offset - time.time()))
+            done, created = finished(), started()
             previous = time.time()
             app.send_task("pipeline.start_cycle", args=[INST], kwargs={"trigger": "manual"})
+            while started() == created:  # the venue second may still be the last cycle's: its id is taken
+                if time.time() - previous > 3:
+                    resent += 1
+                    time.sleep(0.3)
+                    previous = time.time()
+                    app.send_task("pipeline.start_cycle", args=[INST], kwargs={"trigger": "manual"})
+                time.sleep(0.005)
             limit = time.monotonic() + 60
             while finished() == done:
                 if time.monotonic() > limit:
-                    raise RuntimeError("a cycle did not finish within 60 s")
+                    tails = "\n".join(f"--- {key}:\n{proc.output[-1500:]}" for key, proc in stack.procs.items())
+                    raise RuntimeError(f"cycle {number} did not finish within 60 s\n{tails}")
                 time.sleep(0.01)
             with db.session() as session:
                 row = session.scalars(select(DecisionCycle).order_by(DecisionCycle.finished_at.desc())).first()
@@ -89,6 +92,8 @@ def main() -> None:
             if number < WARMUP:
                 continue
             outcomes[row.outcome or "-"] += 1
+            if row.outcome == "rejected":
+                rejections[f"{(row.verdict or {}).get('rule')}: {(row.verdict or {}).get('reason')}"[:200]] += 1
             if row.outcome != "filled" or row.cl_ord_id is None:
                 continue
             order = exchange.get_order(INST, cl_ord_id=row.cl_ord_id)
@@ -101,7 +106,9 @@ def main() -> None:
                 stages["(send → COLLECTING starts)"].append(
                     (row.started_at.timestamp() - offset - previous) * 1000)
 
-        print(f"cycles: {sum(outcomes.values())}  outcomes: {dict(outcomes)}")
+        print(f"cycles: {sum(outcomes.values())}  outcomes: {dict(outcomes)}  (sends repeated for a taken id: {resent})")
+        for reason, count in rejections.most_common(3):
+            print(f"  rejected ×{count}: {reason}")
         for error, count in errors_of(stack).most_common(3):
             print(f"  error ×{count}: {error}")
         if latencies:

@@ -82,6 +82,11 @@ def main() -> None:
             print(f"last one inside at {max(inside):.1f}s; analyses requested {analyses}; "
                   f"throughput {len(inside) / max(inside) * 60:.1f} cycles/min "
                   f"(bound 8 threads × 60 / {DELAY:g}s = {8 * 60 / DELAY:.0f}/min)")
+        with ports.db.session() as session:
+            rules = Counter(str((verdict or {}).get("rule")) for verdict in session.scalars(
+                select(DecisionCycle.verdict).where(DecisionCycle.outcome == "rejected", DecisionCycle.id.in_(ids))))
+        if rules:
+            print(f"  rejections by rule (the gate saw the same account for every cycle): {dict(rules)}")
         for error, count in errors_of(stack, ids).most_common(3):
             print(f"  error ×{count}: {error}")
         print(f"goal ≥ 50 instruments per {INTERVAL:.0f}s interval: {'met' if len(inside) >= 50 else 'NOT met'}")

@@ -1,7 +1,7 @@
 """What the pipeline benchmarks share: a migrated database and a Redis namespace, the real role
 processes (tests/kit/stack.py) on a synthetic simulator at speed 1 (venue time = wall time), and a
 fake Anthropic API in this process that always decides a long entry at the current price with a
-1 % stop and a 2 % target, after `analysis_delay` seconds (the screener always passes).
+1 % stop and a 4 % target (the gate's reward/risk holds even if its price differs a little), after `analysis_delay` seconds (the screener always passes).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class AlwaysLong:
         price = Decimal(last["data"][0]["last"])
         decision = {"action": "OPEN_LONG", "size_pct": 2, "leverage": 2, "entry_type": "market",
                     "entry_price": float(price), "stop_loss": float((price * Decimal("0.99")).quantize(tick)),
-                    "take_profit": float((price * Decimal("1.02")).quantize(tick)), "strategy": "benchmark",
+                    "take_profit": float((price * Decimal("1.04")).quantize(tick)), "strategy": "benchmark",
                     "confidence": 0.7, "reasoning": "benchmark: always long", "invalidation": "none",
                     "time_horizon": "1h"}
         return FakeReply.answer(decision, usage=SMALL_USAGE, delay=self.analysis_delay)
@@ -82,7 +82,7 @@ def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[St
 
 
 def wait_for_market(stack: Stack, instruments: tuple[str, ...], timeout: float = 180) -> None:
-    """Until ws-public has stored 200 closed 4H bars and a ticker of every instrument."""
+    """Until ws-public has backfilled the 4H bars (200, the last one forming) and a ticker of every instrument."""
     from trading_bot.domain.market import Ticker
     from trading_bot.storage.db import Database
     from trading_bot.storage.market_state import get_latest
@@ -94,7 +94,7 @@ def wait_for_market(stack: Stack, instruments: tuple[str, ...], timeout: float =
     db, client, keys = Database.from_settings(settings), redis_for(settings.redis_dsn()), Keys(settings.redis_namespace)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(len(fetch_closed_ohlcv(db, inst, "4H", datetime.now(UTC), 200)) >= 200
+        if all(len(fetch_closed_ohlcv(db, inst, "4H", datetime.now(UTC), 200)) >= 190
                and get_latest(client, keys.ticker(inst), Ticker) is not None for inst in instruments):
             return
         time.sleep(0.5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,10 +61,27 @@ class Stack:
         ready = READY.get(name, "ready.") if wait else None
         return self.start(key or name, argv, ready, timeout)
 
-    def start_sim(self, *args: str) -> Proc:
-        """The simulator with a fresh state; without `--data`/`--start` a synthetic market that starts
-        now, so at speed 1 the venue's clock is the wall clock."""
-        return self.start("sim", [*role_argv("sim"), "--fresh", "--no-rate-limits", *args], READY["sim"], 60)
+    def start_sim(self, *args: str, lead: float = 0.3) -> Proc:
+        """The simulator with a fresh state; without `--data`/`--start` a synthetic market. Its clock
+        starts where the market starts, after seconds of building it: it is then moved ahead to the
+        wall clock + `lead` (beat ticks fire on wall time, cycles take their slot from venue time)."""
+        proc = self.start("sim", [*role_argv("sim"), "--fresh", "--no-rate-limits", *args], READY["sim"], 60)
+        behind = -self.venue_offset()
+        if behind + lead > 0:
+            self.sim_control("advance", seconds=behind + lead)
+        return proc
+
+    def venue_offset(self) -> float:
+        """Venue clock minus wall clock in seconds (the best of five round trips)."""
+        best: tuple[float, float] | None = None
+        for _ in range(5):
+            before = time.time()
+            venue = int(httpx.get(f"{self.sim_url}/api/v5/public/time", timeout=10).json()["data"][0]["ts"]) / 1000
+            after = time.time()
+            if best is None or after - before < best[0]:
+                best = (after - before, venue - (before + after) / 2)
+        assert best is not None
+        return best[1]
 
     def credentials(self) -> dict[str, str]:
         return json.loads((Path(self.env["VAR_DIR"]) / "sim" / "credentials.json").read_text())

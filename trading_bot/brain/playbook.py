@@ -91,7 +91,8 @@ class PlaybookStore:
         latest = repo.latest(self._db)
         if latest is not None:
             return Playbook.model_validate(latest.content)
-        self.save(default_playbook(), changes=["default playbook"], created_by="default", now=now)
+        first = default_playbook()
+        repo.insert_first(self._db, first.model_dump(mode="json"), ["default playbook"], "default", now)
         return Playbook.model_validate(repo.latest(self._db).content)  # type: ignore[union-attr]
 
     def save(self, playbook: Playbook, changes: list[str], created_by: str, now: datetime) -> Playbook:

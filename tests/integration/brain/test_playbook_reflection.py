@@ -33,6 +33,30 @@ def test_store_saves_version_1_then_versions_with_change_logs(database):
     assert history[1].change_log == ["notes: tighter pullbacks"] and history[1].created_at == AT
 
 
+def test_concurrent_first_cycles_share_the_default_playbook(database):
+    """The first cycles of a fresh install run side by side (one per instrument on worker-brain's
+    threads); each finds no playbook and stores the default: one must not fail the others."""
+    import threading
+
+    barrier = threading.Barrier(8)
+    results, failures = [], []
+
+    def first_use() -> None:
+        barrier.wait()
+        try:
+            results.append(PlaybookStore(database).current(AT).version)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and results == [1] * 8
+    assert [row.version for row in PlaybookStore(database).history()] == [1]
+
+
 def test_rules_reflection_collects_review_lessons_into_a_new_version(settings, make_brain, database):
     brain = make_brain(settings.model_copy(update={"brain_mode": "rules"}))
     store = PlaybookStore(database)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import PlaybookVersion
@@ -27,6 +28,15 @@ def insert(db: Database, version: int, parent: int | None, content: dict[str, An
     with db.session() as session:
         session.add(PlaybookVersion(version=version, parent_version=parent, content=content,
                                     change_log=list(change_log), created_by=created_by, created_at=now))
+
+
+def insert_first(db: Database, content: dict[str, Any], change_log: list[str], created_by: str,
+                 now: datetime) -> None:
+    """Store version 1 unless it exists: concurrent first cycles each try, one row results."""
+    stmt = pg_insert(PlaybookVersion).values(version=1, parent_version=None, content=content,
+                                             change_log=list(change_log), created_by=created_by, created_at=now)
+    with db.session() as session:
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["version"]))
 
 
 def latest(db: Database) -> PlaybookRow | None:
