@@ -119,7 +119,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         row = finished()
         assert row is not None and row.outcome == "filled", (row and row.outcome, restarted.output[-3000:])
         assert "Task pipeline.execute[" in restarted.output, "the killed execute task was delivered again"
-        assert 25 <= redelivered_after <= 90, "redelivered once the visibility timeout (30 s) passed"
+        assert 25 <= redelivered_after <= 150, "redelivered after the visibility timeout (30 s), at a restore check"
 
         history = stack.okx(TradeAPI).get_orders_history(instType="SWAP")["data"]
         pending = stack.okx(TradeAPI).get_order_list(instType="SWAP")["data"]
