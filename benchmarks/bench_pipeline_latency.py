@@ -18,7 +18,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 
-from benchmarks.pipeline_stack import errors_of, pipeline_stack, summary, wait_for_market
+from benchmarks.pipeline_stack import errors_of, pipeline_stack, start_roles, summary, wait_for_market
 
 CYCLES = int(os.environ.get("BENCH_PIPELINE_CYCLES", "200"))
 WARMUP = 3  # the first task of each worker builds its ports (connections, brain): not measured
@@ -36,11 +36,7 @@ def main() -> None:
     from trading_bot.storage.models import DecisionCycle
 
     with pipeline_stack(INSTRUMENTS=INST) as (stack, _fake):
-        stack.start_sim()
-        for name in ROLES:
-            stack.start_role(name, wait=False)
-        for name in ROLES:
-            stack.procs[name].wait_for("ws_connected" if name == "ws-public" else "ready.", timeout=180)
+        start_roles(stack, ROLES)
         settings = stack.settings
         configure(settings)
         db = Database.from_settings(settings)

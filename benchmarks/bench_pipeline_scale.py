@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from benchmarks.pipeline_stack import errors_of, pipeline_stack, wait_for_market
+from benchmarks.pipeline_stack import errors_of, pipeline_stack, start_roles, wait_for_market
 
 CYCLES = int(os.environ.get("BENCH_SCALE_CYCLES", "130"))
 DELAY = float(os.environ.get("BENCH_SCALE_DELAY", "20"))
@@ -38,11 +38,7 @@ def main() -> None:
     from trading_bot.storage.models import DecisionCycle
 
     with pipeline_stack(analysis_delay=DELAY, INSTRUMENTS=",".join(INSTRUMENTS)) as (stack, fake):
-        stack.start_sim()
-        for name in ROLES:
-            stack.start_role(name, wait=False)
-        for name in ROLES:
-            stack.procs[name].wait_for("ws_connected" if name == "ws-public" else "ready.", timeout=180)
+        start_roles(stack, ROLES)
         settings = stack.settings
         configure(settings)
         ports = build_live_ports(settings)

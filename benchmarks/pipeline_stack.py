@@ -81,6 +81,15 @@ def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[St
             services.drop_database(admin, name)
 
 
+def start_roles(stack: Stack, roles: tuple[str, ...]) -> None:
+    """The simulator, then `roles` started together and awaited (ws-public: its first connection)."""
+    stack.start_sim()
+    for name in roles:
+        stack.start_role(name, wait=False)
+    for name in roles:
+        stack.procs[name].wait_for("ws_connected" if name == "ws-public" else "ready.", timeout=180)
+
+
 def wait_for_market(stack: Stack, instruments: tuple[str, ...], timeout: float = 180) -> None:
     """Until ws-public has backfilled the 4H bars (200, the last one forming) and a ticker of every instrument."""
     from trading_bot.domain.market import Ticker
