@@ -31,7 +31,9 @@ ROUTES: dict[str, dict[str, str]] = {
 
 def build_config(settings: Settings) -> dict[str, Any]:
     prefix = {"global_keyprefix": f"{settings.redis_namespace}:celery:"}
-    transport = {"visibility_timeout": settings.celery_visibility_timeout, **prefix}
+    # kombu sweeps for unacknowledged tasks past the visibility timeout every 10 s but scans Redis
+    # only on every 10th sweep by default: a task of a killed worker would wait up to 100 s more
+    transport = {"visibility_timeout": settings.celery_visibility_timeout, "unacked_restore_throttle": 1, **prefix}
     return {
         "broker_url": settings.redis_dsn(),
         "result_backend": settings.redis_dsn(),

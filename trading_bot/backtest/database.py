@@ -18,6 +18,7 @@ import psycopg
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import make_url
 
+from trading_bot.backtest.cycle_transaction import CycleTransactionDatabase
 from trading_bot.storage import migrate
 from trading_bot.storage.db import Database, engine_for
 from trading_bot.storage.models import LlmCall
@@ -35,7 +36,7 @@ class NoRecording(LookupError):
 
 @dataclass(frozen=True)
 class BacktestDatabase:
-    db: Database
+    db: CycleTransactionDatabase
     dsn: str  # SQLAlchemy URL (psycopg driver)
     name: str
 
@@ -86,13 +87,16 @@ def backtest_database(configured_dsn: str, run_id: str, keep: bool) -> Iterator[
         # which is re-run anyway (the stages still commit one by one, as live)
         conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     dsn = _dsn_of(configured_dsn, name)
-    engine = None
+    engine = db = None
     try:
         migrate.upgrade(dsn)
         # one process, one local server, a fresh database: no liveness ping before every checkout
         engine = create_engine(dsn, pool_size=2, max_overflow=2, pool_pre_ping=False)
-        yield BacktestDatabase(Database(engine), dsn, name)
+        db = CycleTransactionDatabase(engine)
+        yield BacktestDatabase(db, dsn, name)
     finally:
+        if db is not None:
+            db.close()
         if engine is not None:
             engine.dispose()
         if not keep:

@@ -137,7 +137,10 @@ def run_cycle(ports: Ports, inst_id: str, scheduled_for: datetime, trigger: str 
     try:
         outcome = run_steps(ports, cycle, wait=wait)
     except Exception as exc:  # the cycle is over either way; the caller decides whether to go on
-        finish(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
+        try:
+            finish(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
+        except Exception:  # the database may be what failed: the cycle's own error is the one to raise
+            log.exception("the failed cycle's end could not be recorded", cycle_id=cycle.id)
         raise
     after(ports)
     return outcome

@@ -16,7 +16,7 @@ import pytest
 from trading_bot.brain.alerts import MemoryAlerts
 from trading_bot.brain.factory import build_brain
 from trading_bot.brain.playbook import PlaybookStore
-from trading_bot.clock import VenueClock, parse_iso, to_ms
+from trading_bot.clock import ManualClock, parse_iso
 from trading_bot.config import Settings
 from trading_bot.domain.events import PositionClosed
 from trading_bot.exchange.orders import close
@@ -73,7 +73,9 @@ def _ms(ms: int):  # noqa: ANN202
 
 def live_style_run(sim, settings: Settings, db: Database) -> None:  # noqa: ANN001
     exchange = adapter_for(sim)
-    clock = VenueClock(lambda: to_ms(exchange.server_time()), speed=0, refresh_seconds=0)
+    # the paused venue's time, read over HTTP once per cycle (a VenueClock sampling at every
+    # now() would wait out the /public/time rate limit, 10 requests per 2 s)
+    clock = ManualClock(exchange.server_time())
     ports = Ports(
         db=db, exchange=exchange, brain=build_brain(settings, db, MemoryAlerts(), clock, "live"),
         risk=RiskService(db, None, Keys(settings.redis_namespace), clock, "live", limits_from_settings(settings)),
@@ -85,7 +87,8 @@ def live_style_run(sim, settings: Settings, db: Database) -> None:  # noqa: ANN0
     while slot < parse_iso(END):
         sim.advance(minutes=15)
         slot += timedelta(minutes=15)
-        assert exchange.server_time() == slot
+        clock.set(exchange.server_time())
+        assert clock.now() == slot
         run_cycle(ports, INST, slot)
     for position in exchange.positions():
         close(exchange, position)
