@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from trading_bot.clock import Clock, start_of_utc_day
@@ -25,8 +24,8 @@ from trading_bot.risk.state import SYSTEM, BotStateService, StateRecord, _Transa
 from trading_bot.risk.status import BotState, RiskStatus
 from trading_bot.storage import streams
 from trading_bot.storage.db import Database
-from trading_bot.storage.models import AccountSnapshot
 from trading_bot.storage.repos import bot_state as events
+from trading_bot.storage.repos.risk_counters import record_account
 
 
 class RunStateService(BotStateService):
@@ -40,7 +39,7 @@ class RunStateService(BotStateService):
 
     def status(self, account: Account | None = None) -> RiskStatus:
         with self._locked() as txn:
-            recorded = account is not None and _record_account(txn.session, self.run_id, account)
+            recorded = account is not None and record_account(txn.session, self.run_id, account)
             record = self._in_force(txn)
             now = self.clock.now()
             basis = (start_of_utc_day(now), self._generation())
@@ -72,11 +71,3 @@ class RunStateService(BotStateService):
         self._record, self._status = entered, None
         return entered
 
-
-def _record_account(session: Session, run_id: str, account: Account) -> bool:
-    """`risk_counters.record_account`, telling whether the observation is new (same timestamp: kept)."""
-    stmt = insert(AccountSnapshot).values(
-        run_id=run_id, ts=account.ts, equity=account.equity, available=account.available, frozen=account.frozen,
-        upl=account.upl,
-    ).on_conflict_do_nothing(index_elements=["run_id", "ts"]).returning(AccountSnapshot.id)
-    return session.execute(stmt).first() is not None

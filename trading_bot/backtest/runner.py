@@ -28,7 +28,7 @@ from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.closing import ReviewGate, journal_pending_closes, review_pending
 from trading_bot.pipeline.flow import run_cycle
 from trading_bot.pipeline.inprocess import inprocess_ports
-from trading_bot.pipeline.ports import Ports
+from trading_bot.pipeline.ports import Ports, RecentTradesMemo
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.account import upsert_account
 from trading_bot.storage.streams import Keys
@@ -150,6 +150,7 @@ def prepare(planned: Plan | BacktestSpec, settings: Settings, db: Database, brai
     ports.risk.state = RunStateService(db, Keys(settings.redis_namespace), exchange.clock, spec.run_id,
                                        generation=lambda: closes.seen)  # type: ignore[attr-defined]
     ports.buffer_stages = True
+    ports.recent_trades = RecentTradesMemo(lambda: closes.seen)  # type: ignore[attr-defined]
     return Backtest(spec, exchange, ports, planned.slots, exchange.server_time())
 
 

@@ -12,7 +12,14 @@ RECENT_TRADES = 10
 
 
 def recent_trades(ports: Ports, limit: int = RECENT_TRADES) -> list[TradeRecap]:
-    return [recap(row) for row in journal.recent_closed(ports.db, limit, ports.run_id)]
+    memo = ports.recent_trades
+    key = None if memo is None else (memo.closes_journaled(), limit)
+    if memo is not None and memo.key == key:
+        return list(memo.trades)
+    trades = [recap(row) for row in journal.recent_closed(ports.db, limit, ports.run_id)]
+    if memo is not None:
+        memo.key, memo.trades = key, trades
+    return list(trades)
 
 
 def recap(row: journal.ClosedTradeRow) -> TradeRecap:

@@ -12,7 +12,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from trading_bot.brain.playbook import PlaybookStore
-from trading_bot.brain.ports import Brain
+from trading_bot.brain.ports import Brain, TradeRecap
 from trading_bot.clock import Clock
 from trading_bot.domain.events import PositionClosed
 from trading_bot.domain.snapshot import MarketSnapshot
@@ -62,6 +62,19 @@ class Ports:
     # Backtests: write a cycle's stage records with its end in one statement (live: False, each
     # stage is written when it ends, so a crash mid-cycle leaves its trail)
     buffer_stages: bool = False
+    # Backtests: the brain's recent trades kept between closes (live: None, read at every cycle,
+    # since ws-private and other workers journal closes)
+    recent_trades: RecentTradesMemo | None = None
+
+
+@dataclass
+class RecentTradesMemo:
+    """The last read of recent closed trades, valid while `closes_journaled()` has not moved: the
+    run's journal has one writer, this process, which journals a close as the feed reads it."""
+
+    closes_journaled: Callable[[], int]
+    key: tuple[int, int] | None = None  # (count, limit) of the read kept
+    trades: list[TradeRecap] = field(default_factory=list)
 
 
 class MemoryEvents:

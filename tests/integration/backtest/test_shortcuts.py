@@ -1,5 +1,6 @@
 """The backtest's shortcuts change nothing: the same window run with them (in-memory bot state and
-counters, buffered stage records, the review gate, the cached playbook) and with the live path's
+counters, buffered stage records, the review gate, the cached playbook, one transaction per
+cycle, recent trades read again only after a close) and with the live path's
 plain pieces gives the same cycles, stage trails, trades, state events, equity and reflections.
 The window includes losing streaks that put the bot in COOLDOWN and out again."""
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from trading_bot.backtest.cycle_transaction import CycleTransactionDatabase
 from trading_bot.backtest.runner import BacktestSpec, plan, prepare, run
 from trading_bot.brain.playbook import PlaybookStore
 from trading_bot.clock import parse_iso
@@ -53,15 +55,18 @@ def test_shortcuts_give_the_same_run(shared_dir: Path, backtest_settings: Settin
     names = [services.create_database(pg_admin_url, prefix="tb_bt", template=migrated_template) for _ in range(2)]
     try:
         for name, shortcuts in zip(names, (True, False), strict=True):
-            db = Database(engine_for(services.database_url(pg_admin_url, name).replace("postgresql://",
-                                                                                       "postgresql+psycopg://")))
+            engine = engine_for(services.database_url(pg_admin_url, name).replace("postgresql://",
+                                                                                 "postgresql+psycopg://"))
+            db = CycleTransactionDatabase(engine) if shortcuts else Database(engine)
             backtest = prepare(plan(spec), settings, db)
             if not shortcuts:  # the live path's pieces
                 ports = backtest.ports
                 ports.risk.state = BotStateService(db, None, Keys(settings.redis_namespace), ports.clock, "bt-sc")
-                ports.playbooks, ports.buffer_stages = PlaybookStore(db), False
+                ports.playbooks, ports.buffer_stages, ports.recent_trades = PlaybookStore(db), False, None
             run(backtest, after=None if shortcuts else follow_up)
             records.append(_record(db))
+            if isinstance(db, CycleTransactionDatabase):
+                db.close()
     finally:
         from trading_bot.storage.db import dispose_engines
 

@@ -10,16 +10,13 @@ from sqlalchemy.dialects.postgresql import insert
 from trading_bot.domain.orders import Account
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN, AccountSnapshot
+from trading_bot.storage.repos import risk_counters
 
 
 def record_account(db: Database, account: Account, run_id: str = LIVE_RUN) -> bool:
     """Store one sample; False when a sample with the same timestamp exists already."""
-    stmt = insert(AccountSnapshot).values(
-        run_id=run_id, ts=account.ts, equity=account.equity, available=account.available,
-        frozen=account.frozen, upl=account.upl,
-    ).on_conflict_do_nothing(index_elements=["run_id", "ts"]).returning(AccountSnapshot.id)
     with db.session() as session:
-        return session.execute(stmt).first() is not None
+        return risk_counters.record_account(session, run_id, account)
 
 
 def latest_sample_ts(db: Database, run_id: str = LIVE_RUN) -> datetime | None:

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import json
-
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import cast, func, literal, select, update
+from sqlalchemy import Text, bindparam, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import DecisionCycle, LlmCall
 
 
+_cycles = DecisionCycle.__table__
+# Core statements on the table, built once: these run at every cycle (and a backtest's hundred
+# thousand), where building and keying an ORM statement per call costs more than the round trip
+_START = insert(_cycles).on_conflict_do_nothing().returning(_cycles.c.id)
+
+
 def start_cycle(db: Database, cycle_id: str, inst_id: str, trigger: str, scheduled_for: datetime,
                 started_at: datetime, run_id: str = "live", shadow: bool = False) -> bool:
     """Create the cycle row; False when it already exists (a second beat or a redelivered task)."""
-    stmt = insert(DecisionCycle).values(
-        id=cycle_id, run_id=run_id, instrument=inst_id, trigger=trigger, scheduled_for=scheduled_for,
-        started_at=started_at, stage="COLLECTING", shadow=shadow,
-    ).on_conflict_do_nothing().returning(DecisionCycle.id)
+    values = {"id": cycle_id, "run_id": run_id, "instrument": inst_id, "trigger": trigger,
+              "scheduled_for": scheduled_for, "started_at": started_at, "stage": "COLLECTING", "shadow": shadow}
     with db.session() as session:
-        return session.execute(stmt).first() is not None
+        return session.execute(_START, values).first() is not None
 
 
 def stage_entry(stage: str, started_at: datetime, ended_at: datetime, outcome: str,
@@ -70,19 +74,29 @@ def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, An
     values: dict[str, Any] = {}
     for _, columns in stages:
         values.update(columns)
-    if stages:
-        entries = json.dumps([entry for entry, _ in stages])
-        values["timeline"] = DecisionCycle.timeline.op("||")(cast(literal(entries), JSONB))
     values.update(finished_at=finished_at, outcome=outcome, stage="DONE" if error is None else "FAILED",
                   latency_ms=int((finished_at - started_at).total_seconds() * 1000))
-    values["cost_usd"] = (select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(LlmCall.cycle_id == cycle_id)
-                          .scalar_subquery())
     if error is not None:
         values["error"] = error[:2000]
+    entries = json.dumps([entry for entry, _ in stages]) if stages else None
+    statement = _finish_statement(tuple(sorted(values)), entries is not None)
     with db.session() as session:
-        cost = session.execute(update(DecisionCycle).where(DecisionCycle.id == cycle_id).values(**values)
-                               .returning(DecisionCycle.cost_usd)).scalar_one()
+        params = {f"{name}_": value for name, value in values.items()}
+        cost = session.execute(statement, {**params, "cycle_id_": cycle_id, "entries_": entries}).scalar_one()
     return Decimal(cost)
+
+
+@functools.cache
+def _finish_statement(columns: tuple[str, ...], appends: bool) -> Any:
+    """The UPDATE `finish_buffered` sends for one set of columns (a handful of sets occur)."""
+    # (a bind parameter may not take a column's own name in an UPDATE's SET clause)
+    values: dict[str, Any] = {name: bindparam(f"{name}_", type_=_cycles.c[name].type) for name in columns}
+    if appends:
+        values["timeline"] = _cycles.c.timeline.op("||")(cast(bindparam("entries_", type_=Text), JSONB))
+    values["cost_usd"] = (select(func.coalesce(func.sum(LlmCall.cost_usd), 0))
+                          .where(LlmCall.cycle_id == bindparam("cycle_id_")).scalar_subquery())
+    return (update(_cycles).where(_cycles.c.id == bindparam("cycle_id_")).values(**values)
+            .returning(_cycles.c.cost_usd))
 
 
 def get_cycle(db: Database, cycle_id: str) -> DecisionCycle | None:

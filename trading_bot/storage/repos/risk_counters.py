@@ -17,10 +17,18 @@ from trading_bot.storage.models import AccountSnapshot, Trade
 STREAK_SCAN = 100  # closed trades looked at for the losing streak
 
 
-def record_account(session: Session, run_id: str, account: Account) -> None:
-    stmt = insert(AccountSnapshot).values(run_id=run_id, ts=account.ts, equity=account.equity,
-                                          available=account.available, frozen=account.frozen, upl=account.upl)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["run_id", "ts"]))
+# a Core statement on the table, built once: this runs at every cycle and every account push
+_RECORD_ACCOUNT = (insert(AccountSnapshot.__table__)
+                   .on_conflict_do_nothing(index_elements=["run_id", "ts"])
+                   .returning(AccountSnapshot.__table__.c.id))
+
+
+def record_account(session: Session, run_id: str, account: Account) -> bool:
+    """Store one equity observation; False when the run already has one at that timestamp."""
+    row = session.execute(_RECORD_ACCOUNT, {"run_id": run_id, "ts": account.ts, "equity": account.equity,
+                                            "available": account.available, "frozen": account.frozen,
+                                            "upl": account.upl}).first()
+    return row is not None
 
 
 def latest_equity(session: Session, run_id: str) -> Decimal | None:

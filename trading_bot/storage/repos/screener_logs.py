@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN, ScreenerLog
 
 
+_logs = ScreenerLog.__table__
+_INSERT = insert(_logs).returning(_logs.c.id)  # built once: every cycle screens
+
+
 def insert(db: Database, *, instrument: str, ts: datetime, model: str, signal: bool, reason: str,
            bypass_reason: str | None, parse_error: bool, llm_call_id: int | None, cycle_id: str | None,
            run_id: str = LIVE_RUN) -> int:
-    row = ScreenerLog(instrument=instrument, ts=ts, model=model, signal=signal, reason=reason,
-                      bypass_reason=bypass_reason, parse_error=parse_error, llm_call_id=llm_call_id,
-                      cycle_id=cycle_id, run_id=run_id, created_at=ts)
+    row = {"instrument": instrument, "ts": ts, "model": model, "signal": signal, "reason": reason,
+           "bypass_reason": bypass_reason, "parse_error": parse_error, "llm_call_id": llm_call_id,
+           "cycle_id": cycle_id, "run_id": run_id, "created_at": ts}
     with db.session() as session:
-        session.add(row)
-        session.flush()
-        return int(row.id)
+        return int(session.execute(_INSERT, row).scalar_one())
 
 
 def pass_rate(db: Database, start: datetime, end: datetime, run_id: str = LIVE_RUN) -> tuple[int, int]:
@@ -33,13 +35,17 @@ def pass_rate(db: Database, start: datetime, end: datetime, run_id: str = LIVE_R
     return int(total), int(passed)
 
 
+_MARK = (update(_logs).where(_logs.c.id == bindparam("log_id"))
+         .values(analyst_action=bindparam("action"), analyst_agreed=_logs.c.signal == bindparam("traded"),
+                 shadow_analysed=bindparam("shadow")).returning(_logs.c.id))
+
+
 def mark_analyst(db: Database, log_id: int, action: str, shadow: bool) -> None:
     """Record what the analyst (live or shadow) decided: it agreed when a pass led to a non-HOLD
     action or a screened-out cycle was a HOLD anyway."""
     with db.session() as session:
-        row = session.get(ScreenerLog, log_id)
-        if row is None:
-            raise LookupError(f"no screener log {log_id}")
-        agreed = (action != "HOLD") == row.signal
-        session.execute(update(ScreenerLog).where(ScreenerLog.id == log_id).values(
-            analyst_action=action, analyst_agreed=agreed, shadow_analysed=shadow))
+        marked = session.execute(_MARK, {"log_id": log_id, "action": action, "traded": action != "HOLD",
+                                         "shadow": shadow}).first()
+    if marked is None:
+        raise LookupError(f"no screener log {log_id}")
+
