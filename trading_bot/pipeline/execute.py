@@ -2,14 +2,20 @@
 attached; the fill is confirmed (or the unfilled entry cancelled) before the trade is journaled.
 
 The clOrdId is derived from the cycle id, so a redelivered or retried task finds the order it
-placed before instead of placing a second one (exchange/orders.py looks it up first)."""
+placed before instead of placing a second one (exchange/orders.py looks it up first). An entry
+whose verdict is older than one cycle interval (a task redelivered after a worker died, a queue
+that backed up) is not placed: its prices and sizing are stale, and the next cycle decides afresh;
+if it had been placed before, it is followed through as usual. A stale CLOSE is not carried out
+either: a later cycle may have opened the position it would close."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from trading_bot.domain.decision import Action
 from trading_bot.domain.orders import Order
 from trading_bot.exchange import orders
-from trading_bot.pipeline.cycle import Cycle, stage
+from trading_bot.pipeline.cycle import Cycle, StageRun, stage
 from trading_bot.pipeline.ports import Ports
 
 
@@ -18,7 +24,11 @@ def execute(ports: Ports, cycle: Cycle) -> str | None:
     on to confirmation."""
     assert cycle.decision is not None and cycle.verdict is not None and cycle.verdict.approved
     with stage(ports.db, cycle, "EXECUTING", ports.clock) as run:
+        age = ports.clock.now() - cycle.verdict.checked_at
+        stale = age > timedelta(seconds=ports.config.cycle_seconds)
         if cycle.decision.action is Action.CLOSE:
+            if stale:
+                return _stale(run, age)
             closed = close_instrument(ports, cycle)
             run.outcome = "closed" if closed else "nothing_to_close"
             run.detail["closed_positions"] = closed
@@ -30,6 +40,8 @@ def execute(ports: Ports, cycle: Cycle) -> str | None:
         order = cycle.verdict.order
         assert order is not None, "an approved entry carries its sized order"
         cycle.cl_ord_id = orders.cl_ord_id_for(cycle.id, "e")
+        if stale and ports.exchange.get_order(cycle.inst_id, cl_ord_id=cycle.cl_ord_id) is None:
+            return _stale(run, age)
         request = order.to_request(cycle.cl_ord_id, ports.config.margin_mode,  # type: ignore[arg-type]
                                    net_mode=ports.exchange.position_mode() == "net_mode")
         ack = orders.enter(ports.exchange, request, order.leverage)
@@ -39,6 +51,12 @@ def execute(ports: Ports, cycle: Cycle) -> str | None:
                           stop_loss=str(order.stop_loss), take_profit=str(order.take_profit))
         run.outcome = "placed"
     return None
+
+
+def _stale(run: StageRun, age: timedelta) -> str:
+    run.outcome = "skipped_stale"
+    run.detail["verdict_age_seconds"] = round(age.total_seconds(), 1)
+    return run.outcome
 
 
 def close_instrument(ports: Ports, cycle: Cycle) -> int:

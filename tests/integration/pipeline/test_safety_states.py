@@ -21,6 +21,7 @@ from trading_bot.domain.decision import Action, Decision
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline import collect
+from trading_bot.pipeline.cycle import Cycle
 from trading_bot.pipeline.flow import STEPS, Done, Next, finish, run_cycle
 from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.inprocess import inprocess_ports
@@ -101,18 +102,24 @@ def test_a_halted_bot_enters_nothing_but_still_closes_when_asked(bench: Bench) -
     assert len(bench.entries()) == 1
 
 
-def test_a_halt_between_the_gate_and_execution_wins(bench: Bench) -> None:
+def _up_to_execute(bench: Bench, decision: str) -> Cycle:
+    """A cycle run from collect through an approving gate; its next step is execute."""
     bench.next_slot()
-    ports = bench.ports
-    cycle = collect.start(ports, INST, cycle_id_for(INST, bench.slot), bench.slot, "beat")
+    cycle = collect.start(bench.ports, INST, cycle_id_for(INST, bench.slot), bench.slot, "beat")
     assert cycle is not None
-    bench.analyst.queue.append("long")
+    bench.analyst.queue.append(decision)
     step = "collect"
     while step != "execute":
-        result = STEPS[step](ports, cycle, False)
+        result = STEPS[step](bench.ports, cycle, False)
         assert isinstance(result, Next), result
         step = result.step
     assert cycle.verdict is not None and cycle.verdict.approved
+    return cycle
+
+
+def test_a_halt_between_the_gate_and_execution_wins(bench: Bench) -> None:
+    ports = bench.ports
+    cycle = _up_to_execute(bench, "long")
     ports.risk.state.halt("telegram:42", "test: /halt while the order was on its way")
     result = STEPS["execute"](ports, cycle, False)
     assert result == Done("skipped_halted")
@@ -132,3 +139,34 @@ def test_emergency_halted_cycles_flatten_whatever_is_open(bench: Bench) -> None:
         rows = session.scalars(select(DecisionCycle).order_by(DecisionCycle.started_at)).all()
     assert "flat" in rows[1].timeline[0]["detail"]["emergency"]
     assert len(bench.entries()) == 1
+
+
+def test_an_entry_reaching_execute_after_one_cycle_interval_is_not_placed(bench: Bench) -> None:
+    cycle = _up_to_execute(bench, "long")
+    bench.exchange.advance_to(bench.slot + timedelta(seconds=5 + 900 + 1))  # a redelivery 15 min later
+    assert STEPS["execute"](bench.ports, cycle, False) == Done("skipped_stale")
+    assert bench.exchange.pending_orders() == [] and bench.exchange.positions() == [] and bench.entries() == []
+    with bench.ports.db.session() as session:
+        row = session.get(DecisionCycle, cycle.id)
+        assert row is not None and row.timeline[-1]["stage"] == "EXECUTING"
+        assert row.timeline[-1]["outcome"] == "skipped_stale"
+        assert row.timeline[-1]["detail"]["verdict_age_seconds"] == 901.0
+
+
+def test_a_late_redelivery_of_a_placed_entry_follows_its_order_through(bench: Bench) -> None:
+    cycle = _up_to_execute(bench, "long")
+    assert STEPS["execute"](bench.ports, cycle, False) == Next("confirm")  # placed, then the worker died
+    placed = cycle.ord_id
+    bench.exchange.advance_to(bench.slot + timedelta(seconds=5 + 900 + 1))
+    assert STEPS["execute"](bench.ports, cycle, False) == Next("confirm")  # found by its clOrdId
+    assert cycle.ord_id == placed, "the order placed before, not a second one"
+    assert STEPS["confirm"](bench.ports, cycle, True) == Done("filled")
+    assert bench.entries() == [cycle.id]
+
+
+def test_a_stale_close_is_not_carried_out(bench: Bench) -> None:
+    assert bench.cycle("long") == "filled"
+    cycle = _up_to_execute(bench, "close")
+    bench.exchange.advance_to(bench.slot + timedelta(seconds=5 + 900 + 1))
+    assert STEPS["execute"](bench.ports, cycle, False) == Done("skipped_stale")
+    assert len(bench.exchange.positions()) == 1, "the position a stale close would have closed stays"
