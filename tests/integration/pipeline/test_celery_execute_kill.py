@@ -16,12 +16,9 @@ from okx.Account import AccountAPI
 from okx.Trade import TradeAPI
 from sqlalchemy import select
 
+from tests.kit.brains import GoLong, looking_brain
 from tests.kit.stack import Stack, running_stack
-from trading_bot.brain.ports import Brain, BrainContext, ScreenResult
-from trading_bot.brain.reflection import RulesReflector
-from trading_bot.brain.research import NoResearch
 from trading_bot.celery_app import app, configure
-from trading_bot.domain.decision import Action, Decision
 from trading_bot.exchange import orders
 from trading_bot.market.exchange_source import ExchangeSource
 from trading_bot.market.snapshot import SnapshotBuilder
@@ -35,22 +32,7 @@ from trading_bot.storage.models import DecisionCycle, Order
 
 pytestmark = [pytest.mark.slow]
 INST = "BTC-USDT-SWAP"
-TICK = Decimal("0.1")
 HOLD_MS = 4000  # the placement waits this long on the simulator: the kill lands inside it
-
-
-class Look:
-    def screen(self, ctx: BrainContext) -> ScreenResult:
-        return ScreenResult(signal=True, reason="test: always look", model="test")
-
-
-class GoLong:
-    def analyze(self, ctx: BrainContext) -> Decision:
-        price = ctx.snapshot.price
-        return Decision(inst_id=ctx.inst_id, action=Action.OPEN_LONG, size_pct=Decimal(2), leverage=Decimal(2),
-                        entry_type="market", entry_price=price, stop_loss=(price * Decimal("0.99")).quantize(TICK),
-                        take_profit=(price * Decimal("1.02")).quantize(TICK), strategy="test_long", confidence=0.7,
-                        reasoning="test: always long", model="test", cycle_id=ctx.cycle_id)
 
 
 def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
@@ -59,8 +41,7 @@ def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
     settings = stack.settings
     ports = build_live_ports(settings)
     builder = SnapshotBuilder(ExchangeSource(INST, ports.exchange), lookback=settings.snapshot_bars)
-    brain = Brain(screener=Look(), analyst=GoLong(), researcher=NoResearch("test"), reflector=RulesReflector(),
-                  label="test: always long", mode="rules")
+    brain = looking_brain(GoLong(), "test: always long")
     ports = dataclasses.replace(ports, brain=brain, snapshot=lambda inst_id, at: builder.build(at))
     slot = slot_for(ports.clock.now(), settings.cycle_seconds, settings.cycle_offset_seconds)
     cycle = collect.start(ports, INST, cycle_id_for(INST, slot), slot, "beat")

@@ -4,20 +4,15 @@ decides is the input here; whether an order leaves is what is tested)."""
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from trading_bot.brain.ports import Brain, BrainContext, ScreenResult
-from trading_bot.brain.reflection import RulesReflector
-from trading_bot.brain.research import NoResearch
+from tests.kit.brains import Scripted, looking_brain
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings, load_settings
-from trading_bot.domain.decision import Action, Decision
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline import collect
@@ -34,32 +29,6 @@ pytestmark = [pytest.mark.shared]
 INST = "BTC-USDT-SWAP"
 START = parse_iso("2025-06-01T00:00:00Z")
 DATA = "data/okx_BTC-USDT-SWAP_15m_20230101-20260418.feather"
-TICK = Decimal("0.1")
-
-
-class AlwaysLook:
-    def screen(self, ctx: BrainContext) -> ScreenResult:
-        return ScreenResult(signal=True, reason="test: always look", model="test")
-
-
-class Scripted:
-    """Decides what the test queued: 'long' (a sane 2 % long, 0.8 % stop, 2R), 'close' or 'hold'."""
-
-    def __init__(self) -> None:
-        self.queue: deque[str] = deque()
-
-    def analyze(self, ctx: BrainContext) -> Decision:
-        what = self.queue.popleft() if self.queue else "hold"
-        if what == "close":
-            return Decision(inst_id=ctx.inst_id, action=Action.CLOSE, strategy="test", confidence=0.8,
-                            reasoning="test: close", model="test", cycle_id=ctx.cycle_id)
-        if what == "hold":
-            return Decision.hold(ctx.inst_id, "test: hold", model="test", cycle_id=ctx.cycle_id)
-        price = ctx.snapshot.price
-        return Decision(inst_id=ctx.inst_id, action=Action.OPEN_LONG, size_pct=Decimal(2), leverage=Decimal(2),
-                        entry_type="market", entry_price=price, stop_loss=(price * Decimal("0.992")).quantize(TICK),
-                        take_profit=(price * Decimal("1.016")).quantize(TICK), strategy="test_long",
-                        confidence=0.7, reasoning="test: long", model="test", cycle_id=ctx.cycle_id)
 
 
 class Bench:
@@ -86,8 +55,7 @@ def bench(shared_dir: Path, settings: Settings, database: Database) -> Bench:
                              cycle_seconds=900, redis_namespace=settings.redis_namespace)
     exchange = InProcessExchange(build_venue(SimSpec(data=[str(shared_dir / DATA)], start=START, speed=0), START))
     analyst = Scripted()
-    brain = Brain(screener=AlwaysLook(), analyst=analyst, researcher=NoResearch("test: no research"),
-                  reflector=RulesReflector(), label="test: scripted", mode="rules")
+    brain = looking_brain(analyst, "test: scripted")
     return Bench(inprocess_ports(settings, exchange, database, "live", brain=brain), exchange, analyst)
 
 

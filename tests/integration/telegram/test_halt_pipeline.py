@@ -6,20 +6,16 @@ whether an order is placed depends on the bot state alone."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tests.integration.telegram.conftest import ADMIN, telegram_settings
+from tests.kit.brains import GoLong, looking_brain
 from tests.kit.fake_telegram import FakeTelegram
 from tests.kit.telegram_bot import RunningBot
-from trading_bot.brain.ports import Brain, BrainContext, ScreenResult
-from trading_bot.brain.reflection import RulesReflector
-from trading_bot.brain.research import NoResearch
 from trading_bot.clock import parse_iso
-from trading_bot.domain.decision import Action, Decision
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.flow import run_cycle
@@ -32,25 +28,6 @@ pytestmark = [pytest.mark.shared]
 INST = "BTC-USDT-SWAP"
 START = parse_iso("2025-06-01T00:00:00Z")
 DATA = "data/okx_BTC-USDT-SWAP_15m_20230101-20260418.feather"
-TICK = Decimal("0.1")
-
-
-class EveryCycle:
-    def screen(self, ctx: BrainContext) -> ScreenResult:
-        return ScreenResult(signal=True, reason="test: always look", model="test")
-
-
-class GoLong:
-    """A sane long at the snapshot price: 0.8 % stop, 2R target, 2 % of equity at 2x."""
-
-    def analyze(self, ctx: BrainContext) -> Decision:
-        if ctx.open_positions():
-            return Decision.hold(ctx.inst_id, "position open", model="test", cycle_id=ctx.cycle_id)
-        price = ctx.snapshot.price
-        return Decision(inst_id=ctx.inst_id, action=Action.OPEN_LONG, size_pct=Decimal(2), leverage=Decimal(2),
-                        entry_type="market", entry_price=price, stop_loss=(price * Decimal("0.992")).quantize(TICK),
-                        take_profit=(price * Decimal("1.016")).quantize(TICK), strategy="test_long",
-                        confidence=0.7, reasoning="test: always long", model="test", cycle_id=ctx.cycle_id)
 
 
 def _entries(db: Database) -> list[str | None]:
@@ -64,8 +41,7 @@ def test_halt_stops_the_next_entry_and_resume_lets_it_through(shared_dir: Path, 
     settings = telegram_settings(fake_telegram, db_url, redis_url, namespace, tmp_path / "var", cycle_seconds=900)
     exchange = InProcessExchange(build_venue(SimSpec(data=[str(shared_dir / DATA)], start=START, speed=0), START))
     deps = build_deps(settings, exchange.clock)  # one clock: the venue's
-    brain = Brain(screener=EveryCycle(), analyst=GoLong(), researcher=NoResearch("test: no research"),
-                  reflector=RulesReflector(), label="test: always long", mode="rules")
+    brain = looking_brain(GoLong(), "test: always long")
     ports = inprocess_ports(settings, exchange, deps.db, "live", brain=brain)
     slot = START
 
