@@ -36,7 +36,7 @@ def ours(bars: int | None) -> tuple[float, int, int]:
     from trading_bot.backtest.database import backtest_database
     from trading_bot.backtest.results import write_results
     from trading_bot.backtest.runner import BacktestSpec, plan, prepare, run
-    from trading_bot.clock import SystemClock, from_ms
+    from trading_bot.clock import SystemClock
     from trading_bot.config import load_settings
 
     settings = load_settings(database_url=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),

@@ -23,7 +23,6 @@ from benchmarks.pipeline_stack import errors_of, pipeline_stack, start_roles, su
 CYCLES = int(os.environ.get("BENCH_PIPELINE_CYCLES", "200"))
 WARMUP = 3  # the first task of each worker builds its ports (connections, brain): not measured
 INST = "BTC-USDT-SWAP"
-ROLES = ("ws-public", "worker-market", "worker-brain", "worker-trade")
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
     from trading_bot.storage.models import DecisionCycle
 
     with pipeline_stack(INSTRUMENTS=INST) as (stack, _fake):
-        start_roles(stack, ROLES)
+        start_roles(stack)
         settings = stack.settings
         configure(settings)
         db = Database.from_settings(settings)

@@ -24,7 +24,6 @@ CYCLES = int(os.environ.get("BENCH_SCALE_CYCLES", "130"))
 DELAY = float(os.environ.get("BENCH_SCALE_DELAY", "20"))
 INTERVAL = 300.0
 INSTRUMENTS = ("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP")
-ROLES = ("ws-public", "worker-market", "worker-brain", "worker-trade")
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
     from trading_bot.storage.models import DecisionCycle
 
     with pipeline_stack(analysis_delay=DELAY, INSTRUMENTS=",".join(INSTRUMENTS)) as (stack, fake):
-        start_roles(stack, ROLES)
+        start_roles(stack)
         settings = stack.settings
         configure(settings)
         ports = build_live_ports(settings)

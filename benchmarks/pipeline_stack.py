@@ -81,7 +81,10 @@ def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[St
             services.drop_database(admin, name)
 
 
-def start_roles(stack: Stack, roles: tuple[str, ...]) -> None:
+PIPELINE_ROLES = ("ws-public", "worker-market", "worker-brain", "worker-trade")  # what a cycle crosses
+
+
+def start_roles(stack: Stack, roles: tuple[str, ...] = PIPELINE_ROLES) -> None:
     """The simulator, then `roles` started together and awaited (ws-public: its first connection)."""
     stack.start_sim()
     for name in roles:
