@@ -217,6 +217,7 @@ def backtest_command(
 def _run_in(target, planned, settings: Settings, brain: str, replay: str | None, keep: bool, yes: bool,  # noqa: ANN001, ANN202, PLR0913
             out_dir: Path, run_id: str, cycle: str):
     from trading_bot.backtest.database import NoRecording, copy_recorded_calls
+    from trading_bot.backtest.kept_candles import keep_candles
     from trading_bot.backtest.results import write_results
     from trading_bot.backtest.runner import prepare, run
 
@@ -231,6 +232,9 @@ def _run_in(target, planned, settings: Settings, brain: str, replay: str | None,
                   f"{backtest.slots[-1]:%Y-%m-%d %H:%M} UTC, {len(backtest.slots)} cycles of {cycle}, "
                   f"brain {brain}, database {target.name}{'' if keep else ' (dropped at the end)'}", markup=False)
     outcome = _run_with_progress(backtest, run)
+    if keep:
+        keep_candles(backtest.exchange, planned.spec.instrument, outcome.start, outcome.end, target.db)
+        target.db.commit()
     results = write_results(backtest, outcome, target.db, out_dir, brain, SystemClock().now(),
                             extra={"database": target.name if keep else None, "replay_of": replay})
     if keep:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from sqlalchemy import func, select
 
 from trading_bot.backtest.database import database_name_for
 from trading_bot.backtest.outputs import read_trades
+from trading_bot.backtest.report import load_report_data
 from trading_bot.brain.playbook import default_playbook
+from trading_bot.clock import parse_iso
 from trading_bot.storage.db import Database, dispose_engines, engine_for
 from trading_bot.storage.models import LlmCall, ReflectionLog
 from tests.integration.backtest.conftest import FUNDING, ONE_MINUTE, cycles_of
@@ -116,3 +119,7 @@ def test_claude_run_is_recorded_and_replays_exactly_for_free(shared_dir: Path, d
     with copy.session() as session:
         mine = list(session.scalars(select(LlmCall).where(LlmCall.run_id == "bt-replay")))
     assert len(mine) == calls and all(c.replayed and c.cost_usd == 0 and c.error is None for c in mine)
+    # a kept run has its prices: the 15m bars closing from 00:00 to 08:00, for the report's chart
+    prices = load_report_data(copy, "bt-replay").prices
+    assert [ts for ts, _ in prices] == [parse_iso("2026-01-05T00:00:00Z") + timedelta(minutes=15 * i)
+                                        for i in range(33)]
