@@ -154,7 +154,7 @@ class LlmCall(Base):
 
 class ScreenerLog(Base):
     __tablename__ = "screener_logs"
-    __table_args__ = (Index("ix_screener_logs_ts", "ts"),)
+    __table_args__ = (Index("ix_screener_logs_ts", "ts"), Index("ix_screener_logs_run_id_ts", "run_id", "ts"))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = _run_id()
@@ -389,7 +389,8 @@ class AccountSnapshot(Base):
     """Equity over time (ws-private and backtests write it): the equity curve and drawdown source."""
 
     __tablename__ = "account_snapshots"
-    __table_args__ = (UniqueConstraint("run_id", "ts"), Index("ix_account_snapshots_ts", "ts"))
+    __table_args__ = (UniqueConstraint("run_id", "ts"), Index("ix_account_snapshots_ts", "ts"),
+                      Index("ix_account_snapshots_run_id_equity", "run_id", "equity"))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = _run_id()

@@ -24,14 +24,15 @@ def insert(db: Database, *, instrument: str, ts: datetime, model: str, signal: b
         return int(session.execute(_INSERT, row).scalar_one())
 
 
+_PASS_RATE = select(func.count(), func.count().filter(_logs.c.signal.is_(True))).where(
+    _logs.c.run_id == bindparam("run_id"), _logs.c.ts >= bindparam("start"), _logs.c.ts < bindparam("end"),
+    _logs.c.bypass_reason.is_(None))
+
+
 def pass_rate(db: Database, start: datetime, end: datetime, run_id: str = LIVE_RUN) -> tuple[int, int]:
     """(screens judged by a model, how many passed) in [start, end); bypassed screens are not counted."""
-    query = select(func.count(), func.count().filter(ScreenerLog.signal.is_(True))).where(
-        ScreenerLog.run_id == run_id, ScreenerLog.ts >= start, ScreenerLog.ts < end,
-        ScreenerLog.bypass_reason.is_(None),
-    )
     with db.session() as session:
-        total, passed = session.execute(query).one()
+        total, passed = session.execute(_PASS_RATE, {"run_id": run_id, "start": start, "end": end}).one()
     return int(total), int(passed)
 
 
