@@ -91,8 +91,7 @@ def deep_reflection_due(ports: Ports, now: datetime) -> bool:
 
 
 def _first_trade_exit(ports: Ports) -> datetime | None:
-    oldest = journal.recent_closed(ports.db, 1_000_000, ports.run_id)
-    return oldest[-1].exit_ts if oldest else None
+    return journal.first_exit(ports.db, ports.run_id)
 
 
 def maybe_reflect_deeply(ports: Ports) -> bool:

@@ -132,6 +132,13 @@ def recent_closed(db: Database, limit: int, run_id: str = LIVE_RUN, since: datet
         return [_closed(row) for row in session.scalars(query).all()]
 
 
+def first_exit(db: Database, run_id: str = LIVE_RUN) -> datetime | None:
+    """When the run's first closed trade closed (None before any)."""
+    query = select(func.min(Trade.exit_ts)).where(Trade.run_id == run_id, Trade.status == "closed")
+    with db.session() as session:
+        return session.scalar(query)
+
+
 def count_closed_since(db: Database, since: datetime | None, run_id: str = LIVE_RUN) -> int:
     query = select(func.count()).select_from(Trade).where(Trade.run_id == run_id, Trade.status == "closed")
     if since is not None:
