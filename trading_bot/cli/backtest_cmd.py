@@ -208,6 +208,10 @@ def backtest_command(
         with backtest_database(settings.database_dsn(), run_id, keep=keep) as target:
             results, outcome = _run_in(target, planned, settings, brain, replay, keep, yes, out_dir, run_id, cycle)
     console.print(_summary_table(results))
+    if results.halt is not None:
+        from trading_bot.backtest.results import halt_note
+
+        console.print(halt_note(results.halt, outcome), markup=False, style="yellow")
     if outcome.stopped:
         console.print(f"stopped early: {outcome.cycles} of {outcome.planned} cycles (partial results)", markup=False)
     for path in results.files.values():

@@ -40,7 +40,7 @@ def test_backtest_writes_summary_trades_equity_and_report(shared_dir: Path, db_u
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["cycles"] == summary["planned_cycles"] == 48 and not summary["stopped"]
-    assert summary["brain"] == "rules" and summary["run_id"] == "bt-cli-test"
+    assert summary["brain"] == "rules" and summary["run_id"] == "bt-cli-test" and summary["halted"] is None
     trades, equity = read_trades(out / "trades.csv"), read_equity(out / "equity.csv")
     assert trades, "the rules brain trades within 12 hours of this data"
     # the summary's numbers are exactly the metrics of its own trades.csv and equity.csv
@@ -57,6 +57,21 @@ def test_backtest_writes_summary_trades_equity_and_report(shared_dir: Path, db_u
     bench = metrics["buy_and_hold"]
     assert bench is not None and bench["start_equity"] == "10000"
     assert metrics["trades"]["trades"] == len(trades) == sum(1 for _ in trades)
+
+
+def test_a_halt_nobody_resumes_is_reported(shared_dir: Path, db_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("backtest", "--data", str(shared_dir / "data" / ONE_MINUTE),
+                     "--from", "2026-01-05T00:00:00Z", "--to", "2026-01-05T12:00:00Z", "--out", str(out),
+                     env=clean_env(DATABASE_URL=db_url, RISK_MAX_DRAWDOWN_PCT="0.002"), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    halted = summary["halted"]
+    assert halted["state"] == "EMERGENCY_HALTED" and "below the peak" in halted["reason"]
+    idle = summary["outcomes"]["skipped_emergency_halted"]
+    assert idle > 0 and f"so {idle:,} later cycles opened nothing" in result.stdout.replace("\n", " ")
+    assert "nobody resumes a backtest" in (out / "report.html").read_text()
+    assert not any(t.entry_ts > parse_iso(halted["at"]) for t in read_trades(out / "trades.csv"))
 
 
 def test_bad_input_is_one_line_and_exit_2(shared_dir: Path, db_url: str, tmp_path: Path) -> None:

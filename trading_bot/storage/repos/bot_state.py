@@ -44,6 +44,13 @@ def history(session: Session, run_id: str, limit: int) -> list[BotStateEvent]:
     return list(session.scalars(query))
 
 
+def first_entered(session: Session, run_id: str, states: tuple[str, ...]) -> BotStateEvent | None:
+    """The run's first transition into one of `states`."""
+    query = (select(BotStateEvent).where(BotStateEvent.run_id == run_id, BotStateEvent.to_state.in_(states))
+             .order_by(BotStateEvent.ts, BotStateEvent.id).limit(1))
+    return session.scalars(query).first()
+
+
 def last_paused_at(session: Session, run_id: str) -> datetime | None:
     """When the bot last entered a state other than RUNNING."""
     query = select(func.max(BotStateEvent.ts)).where(BotStateEvent.run_id == run_id,
