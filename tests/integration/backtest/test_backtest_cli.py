@@ -4,6 +4,7 @@ whole pipeline on a throwaway database, the files it writes, and the numbers in 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,17 +78,18 @@ def test_a_halt_nobody_resumes_is_reported(shared_dir: Path, db_url: str, tmp_pa
 def test_bad_input_is_one_line_and_exit_2(shared_dir: Path, db_url: str, tmp_path: Path) -> None:
     data = str(shared_dir / "data" / ONE_MINUTE)
     env = clean_env(DATABASE_URL=db_url)
-    for args, message in (
-        (["--instrument", "ETH-USDT-SWAP"], "--instrument ETH-USDT-SWAP"),
-        (["--from", "2020-01-01T00:00:00Z"], "outside the data"),
-        (["--cycle", "fast"], "--cycle"),
-        (["--brain", "oracle"], "--brain"),
-        (["--from", "2026-01-06T00:00:00Z", "--to", "2026-01-05T00:00:00Z"], "--to must be after --from"),
-    ):
-        result = run_cli("backtest", "--data", data, "--out", str(tmp_path / "x"), *args, env=env)
+    cases = [
+        (["--data", data, "--instrument", "ETH-USDT-SWAP"], "--instrument ETH-USDT-SWAP"),
+        (["--data", data, "--from", "2020-01-01T00:00:00Z"], "outside the data"),
+        (["--data", data, "--cycle", "fast"], "--cycle"),
+        (["--data", data, "--brain", "oracle"], "--brain"),
+        (["--data", data, "--from", "2026-01-06T00:00:00Z", "--to", "2026-01-05T00:00:00Z"], "--to must be after --from"),
+        (["--data", str(tmp_path / "nope.feather")], "no such file"),
+        (["--data", data, "--brain", "claude"], "ANTHROPIC_API_KEY"),
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # independent processes: run them side by side
+        results = list(pool.map(lambda case: run_cli("backtest", "--out", str(tmp_path / "x"), *case[0], env=env),
+                                cases))
+    for (args, message), result in zip(cases, results, strict=True):
         assert result.returncode == 2, (args, result.stderr[-2000:])
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    missing = run_cli("backtest", "--data", str(tmp_path / "nope.feather"), env=env)
-    assert missing.returncode == 2 and "no such file" in missing.stderr
-    claude = run_cli("backtest", "--data", data, "--brain", "claude", env=env)
-    assert claude.returncode == 2 and "ANTHROPIC_API_KEY" in claude.stderr
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
