@@ -55,6 +55,8 @@ class InProcessExchange:
         self.engine.record_events = False
         self.engine.closed_log = []
         self.clock = VenueClock(venue)
+        # closed bars never change: their domain objects are built once (bounded: cleared when full)
+        self._closed_candles: dict[tuple[str, str, int], Candle] = {}
 
     # --- time --------------------------------------------------------------------------------
     def advance_to(self, when: datetime) -> None:
@@ -88,10 +90,22 @@ class InProcessExchange:
         rows = data.candles(timeframe, self.venue.now_ms, self.venue.price(inst_id),
                             to_ms(before) if before else None, None, limit)
         ct = data.inst.ct_val
-        return [Candle(inst_id=inst_id, timeframe=timeframe, ts=from_ms(r.ts), open=_dec(r.o), high=_dec(r.h),
-                       low=_dec(r.l), close=_dec(r.c), volume=(_dec(r.vol_ccy) / ct).quantize(Decimal("0.01")),
-                       volume_ccy=_dec(r.vol_ccy), volume_quote=_dec(r.vol_ccy * r.c), confirmed=r.confirmed)
-                for r in reversed(rows)]
+        built = self._closed_candles
+        if len(built) > CLOSED_CANDLES_KEPT:
+            built.clear()
+        candles = []
+        for r in reversed(rows):
+            key = (inst_id, timeframe, r.ts)
+            candle = built.get(key) if r.confirmed else None
+            if candle is None:
+                candle = Candle(inst_id=inst_id, timeframe=timeframe, ts=from_ms(r.ts), open=_dec(r.o),
+                                high=_dec(r.h), low=_dec(r.l), close=_dec(r.c),
+                                volume=(_dec(r.vol_ccy) / ct).quantize(Decimal("0.01")), volume_ccy=_dec(r.vol_ccy),
+                                volume_quote=_dec(r.vol_ccy * r.c), confirmed=r.confirmed)
+                if r.confirmed:
+                    built[key] = candle
+            candles.append(candle)
+        return candles
 
     def order_book(self, inst_id: str, depth: int = 5) -> OrderBook:
         inst = self._call("market/books", lambda: self.engine.instrument(inst_id))
@@ -194,6 +208,9 @@ class InProcessExchange:
             return action()
         except Reject as exc:
             raise classify(exc.code, exc.msg, endpoint=endpoint, http_status=exc.http) from None
+
+
+CLOSED_CANDLES_KEPT = 4_096  # a risk check's 101 hourly bars and more, per instrument and timeframe
 
 
 def _dec(value: float, digits: int = 8) -> Decimal:
