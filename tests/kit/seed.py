@@ -43,7 +43,7 @@ from tests.kit.seed_market import INSTRUMENT, Bar, candles, price_path
 from tests.kit.seed_playbook import first_version, next_version
 from tests.kit.seed_records import MINUTE, OPUS, Timeline, llm_call, money
 from tests.kit.seed_writer import Rows, write_rows
-from tests.kit.seed_trading import SimTrade, decide, find_exit, journal_rows, open_trade, trade_row
+from tests.kit.seed_trading import SimTrade, decide, find_exit, open_trade
 from trading_bot.backtest.inputs import ClosedTrade, EquityPoint
 from trading_bot.domain.decision import Action, Decision
 from trading_bot.risk.verdict import Rule

@@ -7,15 +7,12 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-# The simulator (issue 3) lands on main on its own; until it has, this test cannot run.
-
-from tests.kit.cli import clean_env, run_cli  # noqa: E402
-from trading_bot.domain.orders import OrderRequest  # noqa: E402
-from trading_bot.storage.models import BotStateEvent  # noqa: E402
-from trading_bot.storage.streams import SYSTEM_ALERTS  # noqa: E402
+from tests.kit.cli import clean_env, run_cli
+from trading_bot.domain.orders import OrderRequest
+from trading_bot.storage.models import BotStateEvent
+from trading_bot.storage.streams import SYSTEM_ALERTS
 
 BTC = "BTC-USDT-SWAP"
 

@@ -4,7 +4,6 @@ with OKX's code and wording; and OKX's clOrdId semantics (unique among pending o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -28,7 +28,6 @@ world_strategy = st.builds(
 
 def test_every_approved_order_satisfies_every_limit():
     outcomes: Counter[str] = Counter()
-    flawed_approvals: Counter[str] = Counter()
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(world_strategy)
