@@ -8,11 +8,13 @@ rendered exception text.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Iterable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -101,6 +103,20 @@ class _RedactingFormatter(logging.Formatter):
         return redact_text(super().format(record))
 
 
+class _RedactingJsonFormatter(logging.Formatter):
+    """LOG_FORMAT=json: stdlib records (celery, alembic, httpx) as one JSON object per line with
+    the keys structlog's lines have, so a log shipper parses every line of a process alike."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "event": record.getMessage(), "level": record.levelname.lower(), "logger": record.name,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return redact_text(json.dumps(line, default=str))
+
+
 def _shared_processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -127,11 +143,12 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: Any = N
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(out)
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_RedactingJsonFormatter() if fmt == "json"
+                         else _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "hpack", "websockets", "aiohttp.access"):
+    for noisy in ("httpx", "httpcore", "hpack", "websockets", "aiohttp.access", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -48,9 +48,11 @@ def test_log_calls_and_exceptions_are_redacted(monkeypatch) -> None:  # noqa: AN
         text = out.getvalue()
         assert "signing request" in text and "boom" in text and "RuntimeError" in text
         _assert_clean(text)
-        if fmt == "json":
-            first = json.loads(text.splitlines()[0])
-            assert first["api_key"] == "***"
+        if fmt == "json":  # every line is one JSON object, the stdlib loggers' too
+            lines = [json.loads(line) for line in text.splitlines()]
+            assert lines[0]["api_key"] == "***"
+            assert {"event", "level", "timestamp"} <= set(lines[-1]) and lines[-1]["logger"] == "httpx"
+            assert lines[-1]["level"] == "error" and "Bearer ***" in lines[-1]["event"]
 
 
 def test_config_command_masks_secrets() -> None:
