@@ -82,7 +82,7 @@ def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, An
     statement = _finish_statement(tuple(sorted(values)), entries is not None)
     with db.session() as session:
         params = {f"{name}_": value for name, value in values.items()}
-        cost = session.execute(statement, {**params, "cycle_id_": cycle_id, "entries_": entries}).scalar_one()
+        cost = session.execute(statement, {**params, "where_id": cycle_id, "timeline_add": entries}).scalar_one()
     return Decimal(cost)
 
 
@@ -92,10 +92,10 @@ def _finish_statement(columns: tuple[str, ...], appends: bool) -> Any:
     # (a bind parameter may not take a column's own name in an UPDATE's SET clause)
     values: dict[str, Any] = {name: bindparam(f"{name}_", type_=_cycles.c[name].type) for name in columns}
     if appends:
-        values["timeline"] = _cycles.c.timeline.op("||")(cast(bindparam("entries_", type_=Text), JSONB))
+        values["timeline"] = _cycles.c.timeline.op("||")(cast(bindparam("timeline_add", type_=Text), JSONB))
     values["cost_usd"] = (select(func.coalesce(func.sum(LlmCall.cost_usd), 0))
-                          .where(LlmCall.cycle_id == bindparam("cycle_id_")).scalar_subquery())
-    return (update(_cycles).where(_cycles.c.id == bindparam("cycle_id_")).values(**values)
+                          .where(LlmCall.cycle_id == bindparam("where_id")).scalar_subquery())
+    return (update(_cycles).where(_cycles.c.id == bindparam("where_id")).values(**values)
             .returning(_cycles.c.cost_usd))
 
 
