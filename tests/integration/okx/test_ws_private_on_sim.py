@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from tests.integration.okx.conftest import adapter_for
 from tests.kit.sim import flat_bars, running_sim, write_candles
 from tests.kit.sim_roles import connected, count, role, sim_env
+from tests.kit.waiting import wait_until
 from trading_bot.domain.orders import OrderRequest
 from trading_bot.exchange.orders import cl_ord_id_for, enter
 from trading_bot.storage.db import Database
@@ -50,14 +50,6 @@ def funding_known(client: redis.Redis, keys: Keys) -> bool:
     """ws-private's held position (Redis) shows the funding settled on it."""
     raw = client.get(keys.positions())
     return any(Decimal(p["funding_fee"]) != 0 for p in json.loads(raw or "[]"))
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("tp_while_disconnected", [False, True], ids=["pushed", "caught-up"])

@@ -15,6 +15,7 @@ import pytest
 from tests.kit.candles import FILE_15M, shared_frame
 from tests.kit.sim import running_sim
 from tests.kit.sim_roles import connected, role, sim_env
+from tests.kit.waiting import wait_until
 from trading_bot.clock import from_ms
 from trading_bot.domain.market import Candle, timeframe_delta
 from trading_bot.ingest.backfill import floor_to
@@ -48,14 +49,6 @@ def stored(candle: Candle) -> Bar:
 
 def closed_bars(db: Database, timeframe: str) -> dict[datetime, Candle]:
     return {c.ts: c for c in fetch_candles(db, BTC, timeframe, confirmed_only=True)}
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_every_replayed_bar_is_stored_exactly_through_two_dropped_connections(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from tests.kit.brains import GoLong, looking_brain
 from tests.kit.stack import Stack, running_stack
+from tests.kit.waiting import wait_until
 from trading_bot.celery_app import app, configure
 from trading_bot.exchange import orders
 from trading_bot.market.exchange_source import ExchangeSource
@@ -53,16 +54,6 @@ def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
     return ports, cycle.id
 
 
-def wait_until(check, timeout: float, what: str, stack: Stack) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; worker-trade said:\n"
-                         f"{stack.procs['worker-trade'].output[-4000:]}")
-
-
 def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         db_url: str, redis_url: str, namespace: str, tmp_path: Path) -> None:
     with running_stack(db_url, redis_url, namespace, tmp_path, CELERY_VISIBILITY_TIMEOUT="30",
@@ -72,10 +63,13 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         ports, cycle_id = prepared_for_execute(stack)
         cl_ord_id = orders.cl_ord_id_for(cycle_id, "e")
 
+        def said() -> str:
+            return "worker-trade said:\n" + stack.procs["worker-trade"].output[-4000:]
+
         stack.sim_control("faults", delay_orders_ms=HOLD_MS)
         configure(stack.settings)
         app.send_task("pipeline.execute", args=[cycle_id])
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 120, "execute to send the order", stack)
+        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 120, "execute to send the order", said)
         killed_at = time.monotonic()
         stack.procs["worker-trade"].signal(signal.SIGKILL)
         stack.procs["worker-trade"].popen.wait(timeout=10)
@@ -83,7 +77,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         assert "Task pipeline.execute[" in first_output and "succeeded" not in first_output
 
         stack.sim_control("faults", delay_orders_ms=0)
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish", stack)
+        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish", said)
         # kombu's Redis transport restores unacked messages older than the visibility timeout at a
         # worker's checks, every 10 s from 10 s after it starts (celeryconfig: no throttle): restart
         # as a supervisor would after a crash.
@@ -95,7 +89,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
                 row = session.get(DecisionCycle, cycle_id)
                 return row if row is not None and row.finished_at is not None else None
 
-        wait_until(lambda: finished() is not None, 120, "the redelivered cycle to finish", stack)
+        wait_until(lambda: finished() is not None, 120, "the redelivered cycle to finish", said)
         redelivered_after = time.monotonic() - killed_at
         row = finished()
         assert row is not None and row.outcome == "filled", (row and row.outcome, restarted.output[-3000:])
