@@ -6,7 +6,7 @@ is not given them: nothing reads it after the run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from trading_bot.domain.market import Candle
 from trading_bot.exchange.sim.inprocess import InProcessExchange
@@ -19,16 +19,15 @@ PAGE = 1_000
 
 def _closed_bars(exchange: InProcessExchange, inst_id: str, start: datetime, end: datetime) -> Iterator[Candle]:
     """The closed bars that closed within [start, end], newest first, paged from the venue's end."""
-    step = timedelta(minutes=15)
     before = None
     while True:
         page = [c for c in exchange.candles(inst_id, TIMEFRAME, PAGE, before=before) if c.confirmed]
         if not page:
             return
         for candle in reversed(page):  # the venue answers oldest first
-            if candle.ts + step <= end and candle.ts + step >= start:
+            if start <= candle.close_time <= end:
                 yield candle
-        if page[0].ts + step < start:
+        if page[0].close_time < start:
             return
         before = page[0].ts
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from trading_bot.backtest.cycle_transaction import CycleTransactionDatabase
 from trading_bot.backtest.playbook import RunPlaybookStore
 from trading_bot.backtest.risk_state import RunStateService
 from trading_bot.backtest.source import backtest_snapshots
@@ -163,14 +162,13 @@ def run(backtest: Backtest, on_progress: Callable[[Progress], None] | None = Non
                               len(backtest.slots), stopped=False)
     closes = ports.closes
     opened, after = 0, after or ReviewGate(lambda: closes.seen)  # type: ignore[attr-defined]
-    end_cycle = ports.db.commit if isinstance(ports.db, CycleTransactionDatabase) else lambda: None
     for slot in backtest.slots:
         if should_stop():
             outcome.stopped = True
             break
         exchange.advance_to(slot)
         result = run_cycle(ports, spec.instrument, slot, trigger=TRIGGER, after=after) or "none"
-        end_cycle()
+        ports.db.commit()
         outcome.outcomes[result] = outcome.outcomes.get(result, 0) + 1
         outcome.cycles += 1
         outcome.end = slot
@@ -192,5 +190,4 @@ def flatten(ports: Ports, exchange: InProcessExchange) -> None:
     journal_pending_closes(ports)
     review_pending(ports, limit=1_000)
     upsert_account(ports.db, exchange.account(), ports.run_id)
-    if isinstance(ports.db, CycleTransactionDatabase):
-        ports.db.commit()
+    ports.db.commit()

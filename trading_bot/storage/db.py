@@ -59,3 +59,7 @@ class Database:
             raise
         finally:
             session.close()
+
+    def commit(self) -> None:
+        """End a batch of units of work (a backtest's cycle). Here every unit commits itself when it
+        ends, so nothing is pending; `backtest/cycle_transaction.py` batches a cycle's units."""
