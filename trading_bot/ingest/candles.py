@@ -2,7 +2,8 @@
 we never saw closed (a gap) so it can be fetched over REST.
 
 OKX repeats the forming bar (confirm "0") until it closes; a batch keeps only the newest state
-per bar and never lets a forming update replace a closed one. Rows are written in key order so
+per bar and never lets a forming update replace a closed one. A batch PostgreSQL refuses (a
+restart, a lost connection) is kept and written with the next flush that succeeds. Rows are written in key order so
 two concurrent writers (the sink and a backfill) cannot deadlock on each other's row locks.
 """
 
@@ -17,6 +18,7 @@ from datetime import datetime
 from trading_bot.domain.market import Candle, timeframe_delta
 from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
+from trading_bot.storage.outage import OutageWatch, is_storage_outage
 from trading_bot.storage.repos.candles import upsert_candles
 
 log = get_logger(__name__)
@@ -63,6 +65,7 @@ class CandleSink:
         self._received_at: dict[CandleKey, float] = {}
         self._full = asyncio.Event()
         self._lock = asyncio.Lock()
+        self.outage = OutageWatch("postgresql")
 
     def add(self, candle: Candle) -> None:
         merge(self._batch, candle)
@@ -70,6 +73,14 @@ class CandleSink:
         self.stats.received += 1
         if len(self._batch) >= self.max_batch:
             self._full.set()
+
+    def _keep(self, batch: dict[CandleKey, Candle], received: dict[CandleKey, float]) -> None:
+        """A batch the database refused goes back, under what arrived since (newer states)."""
+        newer = self._batch
+        self._batch = batch
+        for candle in newer.values():
+            merge(self._batch, candle)
+        self._received_at = {**received, **self._received_at}
 
     async def run(self) -> None:
         while True:
@@ -82,11 +93,19 @@ class CandleSink:
     async def flush(self) -> int:
         async with self._lock:
             self._full.clear()
-            if not self._batch:
+            if not self.outage.retry_due() or not self._batch:
                 return 0
             batch, received = self._batch, self._received_at
             self._batch, self._received_at = {}, {}
-            written = await asyncio.to_thread(write_sorted, self.db, batch.values())
+            try:
+                written = await asyncio.to_thread(write_sorted, self.db, batch.values())
+            except Exception as exc:
+                if not is_storage_outage(exc):
+                    raise
+                self._keep(batch, received)
+                self.outage.failed(exc)
+                return 0
+            self.outage.succeeded(candles_written=written)
             done = time.monotonic()
             self.stats.lags_ms.extend((done - at) * 1000 for at in received.values())
             del self.stats.lags_ms[:-10_000]

@@ -1,5 +1,7 @@
 """Latest ticker / books / funding / open interest into Redis, coalesced: many pushes of the same
-key between two flushes cost one SET (readers only ever want the newest state)."""
+key between two flushes cost one SET (readers only ever want the newest state). While Redis is
+unreachable the newest state per key is kept and written on the first flush that succeeds, so the
+snapshot is current again as soon as Redis is back."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import redis
 from pydantic import BaseModel
 
 from trading_bot.storage.market_state import LATEST_TTL_SECONDS
+from trading_bot.storage.outage import OutageWatch, is_storage_outage
 
 
 @dataclass
@@ -30,6 +33,7 @@ class LatestSink:
         self.stats = LatestStats()
         self._pending: dict[str, tuple[BaseModel, datetime]] = {}
         self._lock = asyncio.Lock()
+        self.outage = OutageWatch("redis")
 
     def put(self, key: str, model: BaseModel, exchange_ts: datetime) -> None:
         self._pending[key] = (model, exchange_ts)
@@ -42,10 +46,18 @@ class LatestSink:
 
     async def flush(self) -> int:
         async with self._lock:
-            if not self._pending:
+            if not self.outage.retry_due() or not self._pending:
                 return 0
             pending, self._pending = self._pending, {}
-            await asyncio.to_thread(self._write, pending)
+            try:
+                await asyncio.to_thread(self._write, pending)
+            except Exception as exc:
+                if not is_storage_outage(exc):
+                    raise
+                self._pending = {**pending, **self._pending}  # pushes since the failure are newer
+                self.outage.failed(exc)
+                return 0
+            self.outage.succeeded(keys_written=len(pending))
             now = time.time()
             self.stats.lags_ms.extend((now - ts.timestamp()) * 1000 for _, ts in pending.values())
             del self.stats.lags_ms[:-10_000]

@@ -4,7 +4,9 @@ account and open positions) and the streams `trade:orders`, `trade:fills`, `trad
 
 After every (re)connect a REST catch-up (balance, pending orders, recent fills, positions) fills
 in whatever happened while we were not listening; pushes and catch-up are serialised and
-idempotent, so each fill is stored and published exactly once.
+idempotent, so each fill is stored and published exactly once. A push that could not be handled
+(PostgreSQL or Redis down, an insert refused) is not lost: the feed is then behind, and the
+catch-up runs again, with backoff, until one succeeds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import redis
 
 from trading_bot.domain.orders import Account, Fill
+from trading_bot.exchange.errors import AuthError
 from trading_bot.exchange.okx import parse
 from trading_bot.exchange.okx.endpoints import OkxEndpoints
 from trading_bot.exchange.okx.rest import OkxRest
@@ -40,6 +43,7 @@ SUBSCRIPTIONS = [
 ]
 ACCOUNT_SAMPLE_EVERY = timedelta(seconds=60)
 CATCH_UP_FILLS = 100
+RETRY_MAX_SECONDS = 30.0
 
 
 class PrivateFeed:
@@ -55,10 +59,15 @@ class PrivateFeed:
         self._serial = asyncio.Lock()  # pushes and catch-up both move the position book
         self._last_sample: datetime | None = None
         self._stopped = asyncio.Event()
+        self.behind = False  # a push or a catch-up failed: what it carried is fetched again
+        self.failures = 0
 
     async def on_message(self, message: dict[str, Any]) -> None:
         async with self._serial:
-            await asyncio.to_thread(self._handle, message)
+            try:
+                await asyncio.to_thread(self._handle, message)
+            except Exception as exc:  # the catch-up fetches what this push carried
+                self._fell_behind("push", exc, channel=message["arg"].get("channel"))
 
     def _handle(self, message: dict[str, Any]) -> None:
         channel = message["arg"].get("channel")
@@ -78,9 +87,39 @@ class PrivateFeed:
             self._last_sample = account.ts
 
     async def on_connected(self, reconnected: bool) -> None:
+        if await self._catch_up():
+            log.info("private_caught_up", reconnected=reconnected)
+
+    async def _catch_up(self) -> bool:
         async with self._serial:
-            await asyncio.to_thread(self.catch_up)
-        log.info("private_caught_up", reconnected=reconnected)
+            try:
+                await asyncio.to_thread(self.catch_up)
+            except AuthError:
+                raise
+            except Exception as exc:
+                self._fell_behind("catch-up", exc)
+                return False
+        self.behind = False
+        return True
+
+    def _fell_behind(self, what: str, exc: Exception, **detail: Any) -> None:
+        self.behind = True
+        self.failures += 1
+        log.warning("private_behind", failed=what, error=f"{type(exc).__name__}: {exc}"[:300], **detail)
+
+    async def keep_up(self) -> None:
+        """While behind, run the catch-up again: after 1 s, then doubling up to RETRY_MAX_SECONDS."""
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            if not (self.behind and self.ws.connected):
+                delay = 1.0
+                continue
+            if await self._catch_up():
+                log.info("private_caught_up", after_failures=self.failures)
+                self.failures, delay = 0, 1.0
+            else:
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     def catch_up(self) -> None:
         """What happened while nobody listened: balance, working orders, recent fills, positions."""
@@ -111,7 +150,7 @@ class PrivateFeed:
 
     async def run(self) -> None:
         beat = heartbeat_loop(self.client, self.keys, ROLE, lambda: self.ws.connected)
-        await run_loops([self.ws.run(), beat], self._stopped)
+        await run_loops([self.ws.run(), self.keep_up(), beat], self._stopped)
 
     async def stop(self) -> None:
         self._stopped.set()

@@ -12,6 +12,7 @@ import redis
 from trading_bot.exchange.okx.values import ParseError
 from trading_bot.logs import get_logger, truncate
 from trading_bot.services import heartbeat
+from trading_bot.storage.outage import OutageWatch, is_storage_outage
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
@@ -45,11 +46,20 @@ async def run_loops(loops: list[Coroutine[Any, Any, Any]], stopped: asyncio.Even
 async def heartbeat_loop(client: redis.Redis, keys: Keys, role: str, alive: Callable[[], bool],
                          every: float = 10.0) -> None:
     """Write the role's heartbeat (see `trading-bot health`) while `alive()`: first as soon as it
-    is, then every `every` seconds. A consumer whose sockets are down stops beating."""
+    is, then every `every` seconds. A consumer whose sockets are down stops beating; one that cannot
+    reach Redis keeps trying (its feeds keep what they cannot write meanwhile)."""
     last = float("-inf")
+    outage = OutageWatch("redis")
     while True:
         now = time.monotonic()
         if alive() and now - last >= every:
-            await asyncio.to_thread(heartbeat.beat, client, keys, role)
-            last = now
+            try:
+                await asyncio.to_thread(heartbeat.beat, client, keys, role)
+            except Exception as exc:
+                if not is_storage_outage(exc):
+                    raise
+                outage.failed(exc)
+            else:
+                outage.succeeded()
+                last = now
         await asyncio.sleep(0.5)

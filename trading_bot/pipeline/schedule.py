@@ -26,6 +26,7 @@ MAX_LOOP_SECONDS = 5  # beat wakes at least this often (and extends its lock)
 HOUSEKEEPING: dict[str, tuple[str, float, tuple[Any, ...]]] = {
     # name: (task, market seconds, args)
     "reconcile": ("maintenance.reconcile", 60, ()),
+    "sweep-cycles": ("maintenance.sweep_cycles", 60, ()),
     "journal-closes": ("reflect.journal_closes", 60, ()),
     "performance-hour": ("maintenance.performance_snapshot", 3600, ("hour",)),
     "performance-day": ("maintenance.performance_snapshot", 86400, ("day",)),

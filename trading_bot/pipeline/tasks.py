@@ -22,12 +22,13 @@ from trading_bot.pipeline.locks import cycle_locks
 from trading_bot.pipeline.schedule import slot_for
 from trading_bot.pipeline.wiring import live_ports, pipeline_settings
 from trading_bot.runtime_config import effective_settings
+from trading_bot.storage.outage import STORAGE_OUTAGE
 from trading_bot.storage.redis_client import get_redis
 from trading_bot.storage.streams import Keys
 from trading_bot.storage.repos import cycles as repo
 
 log = get_logger(__name__)
-TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError)
+TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError, *STORAGE_OUTAGE)
 CONFIRM_CHECKS = 30  # one per second: the entry gets 30 s to fill
 
 
@@ -43,7 +44,11 @@ def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     bind_context(cycle_id=cycle_id, instrument=inst_id)
     locks = cycle_locks(get_settings())
     if not locks.acquire(inst_id, cycle_id):
-        log.info("cycle skipped: the previous cycle of this instrument is still running", instrument=inst_id)
+        holder = locks.holder(inst_id)
+        log.warning("cycle skipped: the previous cycle of this instrument is still running", holder=holder)
+        if trigger == "beat":
+            repo.record_missed(ports.db, cycle_id, inst_id, slot, now,
+                               f"the previous cycle {holder} of this instrument was still running")
         return
     cycle = start(ports, inst_id, cycle_id, slot, trigger)
     if cycle is None:
@@ -129,6 +134,20 @@ def check_deep() -> None:
     ports = live_ports(get_settings())
     ports.config = pipeline_settings(current_settings())
     closing.maybe_reflect_deeply(ports)
+
+
+@app.task(name="maintenance.sweep_cycles", acks_late=True, ignore_result=True)
+def sweep_cycles() -> None:
+    """Finish cycles that stopped moving (`abandoned`, or a placed entry followed through) and
+    record the slots no cycle started for (`missed`)."""
+    from trading_bot.pipeline.sweep import SweepPolicy, service_restarts, sweep
+
+    settings = current_settings()
+    ports = live_ports(get_settings())
+    policy = SweepPolicy(settings.cycle_seconds, settings.cycle_offset_seconds, settings.market_speed)
+    restarts = service_restarts(get_redis(settings), ports.db, ports.clock.now(), settings.market_speed)
+    sweep(ports, cycle_locks(settings), policy, settings.instruments, restarts,
+          resume=lambda cycle_id: app.send_task("pipeline.confirm", args=[cycle_id]))
 
 
 @app.task(name="maintenance.performance_snapshot", acks_late=True, ignore_result=True)

@@ -92,6 +92,8 @@ class DecisionCycle(Base):
             unique=True,
             postgresql_where=text("trigger = 'beat'"),
         ),
+        # The sweeper's question every minute: which cycles never ended (pipeline/sweep.py)
+        Index("ix_decision_cycles_unfinished", "run_id", "started_at", postgresql_where=text("finished_at IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -102,7 +104,7 @@ class DecisionCycle(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     stage: Mapped[str] = mapped_column(String(16))  # current/last stage (COLLECTING … REFLECTING, DONE)
-    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))  # … or abandoned / missed (cause in `error`)
     # One entry per stage run, in order (repos/cycles.record_stage); Grafana's System health dashboard
     # reads it: {"stage": "SCREENING", "started_at": ISO-8601, "ended_at": ISO-8601, "ms": 12.5, "outcome": …}
     timeline: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))

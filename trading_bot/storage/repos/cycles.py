@@ -117,3 +117,46 @@ def recent_cycles(db: Database, limit: int = 10, inst_id: str | None = None, run
         for row in rows:
             session.expunge(row)
         return rows
+
+
+# --- cycles that never ended, slots that never started (pipeline/sweep.py) -------------------------
+def unfinished(db: Database, run_id: str, started_before: datetime) -> list[DecisionCycle]:
+    """Cycles of the run without an end that started before `started_before` (oldest first)."""
+    query = (select(DecisionCycle).where(DecisionCycle.run_id == run_id, DecisionCycle.finished_at.is_(None),
+                                         DecisionCycle.started_at < started_before)
+             .order_by(DecisionCycle.started_at))
+    with db.session() as session:
+        rows = list(session.scalars(query).all())
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def beat_slots(db: Database, run_id: str, inst_id: str, since: datetime, until: datetime) -> list[datetime]:
+    """The scheduled slots in [since, until) that have a beat cycle row (of any outcome)."""
+    query = (select(DecisionCycle.scheduled_for)
+             .where(DecisionCycle.run_id == run_id, DecisionCycle.instrument == inst_id,
+                    DecisionCycle.trigger == "beat", DecisionCycle.scheduled_for >= since,
+                    DecisionCycle.scheduled_for < until)
+             .order_by(DecisionCycle.scheduled_for))
+    with db.session() as session:
+        return list(session.scalars(query).all())
+
+
+def record_missed(db: Database, cycle_id: str, inst_id: str, slot: datetime, noticed_at: datetime, cause: str,
+                  run_id: str = "live") -> bool:
+    """A slot no cycle ran for, as a finished row (outcome `missed`, the cause in `error`); False
+    when the slot has a row already (it ran, or was recorded before)."""
+    values = {"id": cycle_id, "run_id": run_id, "instrument": inst_id, "trigger": "beat", "scheduled_for": slot,
+              "started_at": slot, "finished_at": noticed_at, "stage": "FAILED", "outcome": "missed",
+              "error": cause[:2000]}
+    with db.session() as session:
+        return session.execute(_START, values).first() is not None
+
+
+def abandon(db: Database, cycle_id: str, finished_at: datetime, reason: str) -> bool:
+    """End a cycle nobody will finish (outcome `abandoned`); False when it ended meanwhile."""
+    statement = (update(_cycles).where(_cycles.c.id == cycle_id, _cycles.c.finished_at.is_(None))
+                 .values(finished_at=finished_at, outcome="abandoned", stage="FAILED", error=reason[:2000]))
+    with db.session() as session:
+        return session.execute(statement).rowcount == 1
