@@ -1,12 +1,12 @@
 """What the pipeline benchmarks share: a migrated database and a Redis namespace, the real role
 processes (tests/kit/stack.py) on a synthetic simulator at speed 1 (venue time = wall time), and a
 fake Anthropic API in this process that always decides a long entry at the current price with a
-1 % stop and a 4 % target (the gate's reward/risk holds even if its price differs a little), after `analysis_delay` seconds (the screener always passes).
+1 % stop and a 4 % target (tests/kit/fake_trader.py), after `analysis_delay` seconds (the screener
+always passes).
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
 import uuid
@@ -14,43 +14,12 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
 
-import httpx
-
-from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
+from tests.kit.fake_anthropic import FakeAnthropic
+from tests.kit.fake_trader import FakeTrader
 from tests.kit.stack import Stack, running_stack
-
-INSTRUMENT = re.compile(r"\b(BTC|ETH|SOL)-USDT-SWAP\b")
-TICKS = {"BTC": Decimal("0.1"), "ETH": Decimal("0.01"), "SOL": Decimal("0.01")}
-SMALL_USAGE = {"input_tokens": 300, "output_tokens": 80}  # keeps the budget governor out of the way
-
-
-class AlwaysLong:
-    """The fake Anthropic's answers: screen → signal; analysis → OPEN_LONG at the sim's last price."""
-
-    def __init__(self, sim_url: str, analysis_delay: float = 0.0) -> None:
-        self.sim_url, self.analysis_delay = sim_url, analysis_delay
-        self.http = httpx.Client(timeout=10)
-
-    def __call__(self, body: dict[str, Any]) -> FakeReply:
-        text = str(body.get("messages", ""))
-        if "haiku" in str(body.get("model")):
-            return FakeReply.answer({"signal": True, "reason": "benchmark: always look"}, usage=SMALL_USAGE)
-        found = INSTRUMENT.search(text)
-        inst_id = found.group(0) if found else "BTC-USDT-SWAP"
-        tick = TICKS[inst_id.split("-")[0]]
-        last = self.http.get(f"{self.sim_url}/api/v5/market/ticker", params={"instId": inst_id}).json()
-        price = Decimal(last["data"][0]["last"])
-        decision = {"action": "OPEN_LONG", "size_pct": 2, "leverage": 2, "entry_type": "market",
-                    "entry_price": float(price), "stop_loss": float((price * Decimal("0.99")).quantize(tick)),
-                    "take_profit": float((price * Decimal("1.04")).quantize(tick)), "strategy": "benchmark",
-                    "confidence": 0.7, "reasoning": "benchmark: always long", "invalidation": "none",
-                    "time_horizon": "1h"}
-        return FakeReply.answer(decision, usage=SMALL_USAGE, delay=self.analysis_delay)
 
 
 @contextmanager
@@ -71,7 +40,7 @@ def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[St
             with running_stack(url, redis_url, namespace, Path(tmp), BRAIN_MODE="claude",
                                ANTHROPIC_API_KEY=fake.api_key, ANTHROPIC_BASE_URL=fake.base_url,
                                LOG_FORMAT="json", **env) as stack:
-                fake.responder = AlwaysLong(stack.sim_url, analysis_delay)
+                fake.responder = FakeTrader(stack.sim_url, analysis_delay, hold_when_open=False)
                 yield stack, fake
         finally:
             dispose_engines()

@@ -29,7 +29,8 @@ from tests.kit.services import free_port
 from trading_bot.config import Settings, load_settings
 from trading_bot.services.roles import role
 
-READY = {"beat": "beat: Starting", "sim": "OKX v5 simulator on", "ws-public": "ws_connected"}
+READY = {"beat": "beat: Starting", "sim": "OKX v5 simulator on", "ws-public": "ws_connected",
+         "ws-private": "private_caught_up", "flower": "Visit me at", "telegram": "telegram_started"}
 
 
 class Stack:

@@ -2,7 +2,9 @@
 
 Every path that learns about an order or fill (the private `orders` channel, the REST catch-up
 after a reconnect) goes through here, and everything here is idempotent: rows are upserted,
-fills inserted once per trade id, and events published once per identity.
+fills inserted once per trade id, and events published once per identity. A fill is published
+while its row is not marked published (PostgreSQL's outbox mark, which outlives a Redis that lost
+its data; Redis' own marker covers a crash between the publish and the mark).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
 from trading_bot.storage.dedup import publish_once
 from trading_bot.storage.models import LIVE_RUN
-from trading_bot.storage.repos.fills import insert_fill
+from trading_bot.storage.repos.fills import insert_fill, mark_published
 from trading_bot.storage.repos.orders import upsert_order
 from trading_bot.storage.streams import TRADE_FILLS, TRADE_ORDERS, Keys
 
@@ -51,13 +53,16 @@ class TradeLedger:
     def on_fill(self, fill: Fill, cycle_id: str | None = None) -> bool:
         """Store and publish a fill once; True when it was new."""
         stored = insert_fill(self.db, fill, self.run_id)
+        if stored.published:
+            return stored.new
         published = publish_once(self.client, self.keys, TRADE_FILLS, FillEvent(fill=fill, cycle_id=cycle_id),
                                  f"{fill.inst_id}:{fill.trade_id}")
+        mark_published(self.db, fill)
         if published:
             self.fills_published += 1
             log.info("fill", instrument=fill.inst_id, side=fill.side, size=str(fill.size), price=str(fill.price),
                      fee=str(fill.fee), pnl=str(fill.pnl), ord_id=fill.ord_id)
-        return stored
+        return stored.new
 
     def _publish_order(self, order: Order, cycle_id: str | None) -> None:
         identity = f"{order.inst_id}:{order.ord_id}:{order.state}:{order.filled}"

@@ -20,7 +20,7 @@ from redbeat.schedules import rrule
 from trading_bot.config import Settings
 
 EXPIRY_FRACTION = 0.8  # a cycle message older than this share of the interval is dropped, not run late
-LOCK_TIMEOUT_SECONDS = 60  # a standby beat takes over within a minute of the active one dying
+LOCK_TIMEOUT_SECONDS = 20  # a standby or restarted beat takes over within 20 s of the active one dying
 MAX_LOOP_SECONDS = 5  # beat wakes at least this often (and extends its lock)
 
 HOUSEKEEPING: dict[str, tuple[str, float, tuple[Any, ...]]] = {

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import redis
 from sqlalchemy import text
 
+from trading_bot.config import Settings
 from trading_bot.exchange import orders
 from trading_bot.logs import get_logger
 from trading_bot.pipeline.ids import cycle_id_for
@@ -39,7 +40,7 @@ from trading_bot.storage.repos import cycles as repo
 log = get_logger(__name__)
 LOOKBACK_CYCLES = 12  # slots looked at per sweep (an hour at 300 s): longer gaps are a stopped bot
 ABANDON_AFTER_CYCLES = 2
-ABANDON_AFTER_WALL_SECONDS = 180.0  # longer than any stage's slowest legitimate run (LLM timeouts, confirm)
+STEP_MARGIN_WALL_SECONDS = 60.0  # beyond the slowest step: Celery retries with backoff, a busy machine
 RESTART_SLACK_WALL_SECONDS = 90.0  # a restart this long before a gap explains it (beat lock, backoff)
 
 
@@ -48,6 +49,14 @@ class SweepPolicy:
     cycle_seconds: int
     offset_seconds: int
     speed: float  # market seconds per wall second
+    slowest_step_seconds: float = 120.0  # wall: the longest a step may legitimately take
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SweepPolicy:
+        # the slowest step is an analysis: research, then Opus, each timing out after its retries
+        llm = settings.llm_timeout_seconds * (settings.llm_max_retries + 1)
+        return cls(settings.cycle_seconds, settings.cycle_offset_seconds, settings.market_speed,
+                   slowest_step_seconds=2 * llm + STEP_MARGIN_WALL_SECONDS)
 
     def market(self, wall_seconds: float) -> timedelta:
         return timedelta(seconds=wall_seconds * self.speed)
@@ -58,7 +67,7 @@ class SweepPolicy:
 
     @property
     def abandon_after(self) -> timedelta:
-        return max(self.interval * ABANDON_AFTER_CYCLES, self.market(ABANDON_AFTER_WALL_SECONDS))
+        return max(self.interval * ABANDON_AFTER_CYCLES, self.market(self.slowest_step_seconds))
 
 
 @dataclass

@@ -144,7 +144,7 @@ def sweep_cycles() -> None:
 
     settings = current_settings()
     ports = live_ports(get_settings())
-    policy = SweepPolicy(settings.cycle_seconds, settings.cycle_offset_seconds, settings.market_speed)
+    policy = SweepPolicy.from_settings(settings)
     restarts = service_restarts(get_redis(settings), ports.db, ports.clock.now(), settings.market_speed)
     sweep(ports, cycle_locks(settings), policy, settings.instruments, restarts,
           resume=lambda cycle_id: app.send_task("pipeline.confirm", args=[cycle_id]))

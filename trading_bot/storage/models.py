@@ -290,6 +290,7 @@ class FillRow(Base):
     exec_type: Mapped[str] = mapped_column(String(2), nullable=False, server_default="")
     ts: Mapped[datetime]
     created_at: Mapped[datetime] = _now()
+    published_at: Mapped[datetime | None]  # put on trade:fills (the outbox mark; None = still to publish)
 
 
 class PositionHistory(Base):

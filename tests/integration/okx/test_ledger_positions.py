@@ -19,7 +19,7 @@ from trading_bot.ingest.positions import PositionBook
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import DecisionCycle
 from trading_bot.storage.models import Order as OrderRow
-from trading_bot.storage.repos.fills import count_fills
+from trading_bot.storage.repos.fills import count_fills, insert_fill
 from trading_bot.storage.repos.orders import get_order, upsert_order
 from trading_bot.storage.repos.positions import closed_positions
 from trading_bot.storage.streams import TRADE_FILLS, TRADE_ORDERS, TRADE_POSITIONS, Keys
@@ -137,3 +137,26 @@ def test_position_that_vanished_while_away_is_closed_from_the_stored_fills(datab
     assert (closed.realized_pnl, closed.fees, closed.exit_px) == (D("0.3"), D("-0.041776769"), D("104698.9"))
     assert closed.close_reason == "manual"  # our own clOrdId closed it
     assert closed.closed_at == datetime.fromtimestamp(1746950000, UTC)
+
+
+def test_a_fill_is_not_published_again_after_redis_lost_its_markers(database: Database, redis_client: redis.Redis,
+                                                                    keys: Keys) -> None:
+    ledger = TradeLedger(database, redis_client, keys)
+    pushed = ledger.on_order_push(order_push())
+    assert pushed is not None
+    for key in redis_client.scan_iter(match=f"{keys.namespace}:*"):  # a Redis restarted without its data
+        redis_client.delete(key)
+    assert ledger.on_fill(pushed) is False  # the catch-up after the restart learns it again
+    assert stream(redis_client, keys, TRADE_FILLS) == [], "the outbox mark in PostgreSQL says it went out"
+
+
+def test_a_fill_stored_but_not_published_goes_out_with_the_next_catch_up(database: Database, redis_client: redis.Redis,
+                                                                        keys: Keys) -> None:
+    ledger = TradeLedger(database, redis_client, keys)
+    fill = parse.fill_from_order_push(order_push(), D(0), D(0))
+    assert fill is not None
+    insert_fill(database, fill)  # stored, then Redis failed (or the process died) before the publish
+    assert ledger.on_fill(fill) is False
+    fills = stream(redis_client, keys, TRADE_FILLS)
+    assert [FillEvent.model_validate_json(f["data"]).fill.trade_id for f in fills] == [fill.trade_id]
+    assert ledger.on_fill(fill) is False and len(stream(redis_client, keys, TRADE_FILLS)) == 1
