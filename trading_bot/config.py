@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-INSTRUMENT_PATTERN = re.compile(r"^[A-Z0-9]{2,15}-USDT-SWAP$")
+from trading_bot.domain.market import INSTRUMENT_PATTERN
+
 ALNUM_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 

@@ -4,14 +4,16 @@ from the settings, so callers never branch on the mode."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from trading_bot.brain.envelope import RiskEnvelope
+from trading_bot.brain.untrusted import http_url, iso_date, one_line
 from trading_bot.domain.decision import Decision
 from trading_bot.domain.orders import Account, Position
 from trading_bot.domain.playbook import Playbook
@@ -44,9 +46,17 @@ class TradeRecap(_Model):
 
 
 class Source(_Model):
+    """A search result behind a research answer, checked where it enters the brain: the title on one
+    line, the URL an absolute http(s) URL (else the source is refused), the date an ISO date (else
+    dropped)."""
+
     title: str = ""
     url: str
-    date: str | None = None
+    date: dt.date | None = None
+
+    _title = field_validator("title")(one_line)
+    _url = field_validator("url")(http_url)
+    _date = field_validator("date", mode="before")(iso_date)
 
 
 class Research(_Model):

@@ -5,7 +5,8 @@ Research runs only when a trigger fires (calendar window, > 3 % 1H move, funding
 open-interest change); answers and sources are stored in `research_cache` with their retrieval time
 and reused for `RESEARCH_CACHE_MINUTES`. Failed runs arrive as HTTP 200 with `status: failed`, so the
 status is always checked. Every call is recorded in `llm_calls` with its metered cost. The answer is
-untrusted text: the prompt builder quotes and caps it.
+untrusted text: the prompt builder quotes and caps it. A source whose URL is not an absolute http(s)
+URL is dropped here, and a source date that is not an ISO date is dropped (see `Source`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from trading_bot.brain import prompt_texts
 from trading_bot.brain.budget import BudgetGovernor
@@ -29,6 +31,7 @@ from trading_bot.brain.ports import Research, ResearchOutcome, Source
 from trading_bot.brain.prices import PriceTable, Usage
 from trading_bot.brain.prompts import VERSIONS, research_query
 from trading_bot.brain.triggers import market_triggers
+from trading_bot.brain.untrusted import inert
 from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.logs import get_logger, truncate
 from trading_bot.storage.db import Database
@@ -123,7 +126,7 @@ class PerplexityResearcher:
                                        now, cycle_id)
 
     def ask(self, inst_id: str, question: str | None, now: datetime) -> ResearchOutcome:
-        question = " ".join((question or "").split())[:MAX_QUESTION]
+        question = inert(question, MAX_QUESTION)
         query = f"{question} (as of {now:%Y-%m-%d %H:00} UTC)" if question else research_query(inst_id, "manual", now)
         key = hashlib.sha256(f"ask|{inst_id}|{query}".encode()).hexdigest()
         return self._cached_or_fetched(inst_id, "manual", key, query, now, None)
@@ -190,7 +193,19 @@ def _interpret(reply: GatewayReply) -> tuple[dict[str, Any] | None, str | None]:
                         for r in item.get("results") or [] if r.get("url")]
     if not answer.strip():
         return None, "completed without an answer"
-    return {"answer": answer, "sources": sources}, None
+    return {"answer": answer, "sources": [s.model_dump(mode="json") for s in _valid_sources(sources)]}, None
+
+
+def _valid_sources(raw: list[dict[str, Any]]) -> list[Source]:
+    """The sources that pass `Source`'s checks; the others are dropped (and logged), not fatal."""
+    kept = []
+    for item in raw:
+        try:
+            kept.append(Source(**item))
+        except ValidationError as exc:
+            log.warning("research.source_dropped", url=truncate(str(item.get("url")), 120),
+                        reason=exc.errors()[0]["msg"])
+    return kept
 
 
 def _cost(prices: PriceTable, model: str, response: dict[str, Any] | None) -> Decimal:
@@ -208,7 +223,7 @@ def _cost(prices: PriceTable, model: str, response: dict[str, Any] | None) -> De
 
 def _from_cache(entry: research_cache.CachedResearch) -> Research:
     return Research(query=entry.query, trigger=entry.trigger or "", answer=entry.answer,
-                    sources=[Source(**s) for s in entry.sources], model=entry.model,
+                    sources=_valid_sources(entry.sources), model=entry.model,
                     retrieved_at=entry.retrieved_at, from_cache=True, cost_usd=Decimal(0))
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+# The instruments the bot trades (USDT-margined perpetual swaps); settings and snapshots are held to it.
+INSTRUMENT_PATTERN = re.compile(r"^[A-Z0-9]{2,15}-USDT-SWAP$")
 
 Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1H", "2H", "4H", "6H", "12H", "1D"]
 

@@ -16,6 +16,7 @@ from trading_bot.domain.snapshot import RegimeLabel
 REGIMES: tuple[RegimeLabel, ...] = ("trending_up", "trending_down", "ranging", "volatile")
 MAX_LESSONS = 40
 MAX_TEXT = 400
+STRATEGY_NAME = r"^[a-z][a-z0-9_]{2,40}$"
 
 # Phrases that restate or move a risk limit ("use 10x leverage", "risk 8% per trade", "disable the
 # stop-loss", "daily loss limit to 5%"). Limits live in risk/limits.py and only there.
@@ -48,7 +49,7 @@ class RegimeRule(_Model):
 
 
 class Strategy(_Model):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")
+    name: str = Field(pattern=STRATEGY_NAME)
     description: str = Field(max_length=MAX_TEXT)
     regimes: list[RegimeLabel]
     direction: Literal["long", "short", "both"] = "both"
@@ -77,10 +78,15 @@ class Lesson(_Model):
     text: str = Field(min_length=3, max_length=MAX_TEXT)
     source: str = Field(max_length=64)  # e.g. trade:123, reflection:7
     regime: RegimeLabel | None = None
-    strategy: str | None = None
+    strategy: str | None = Field(default=None, pattern=STRATEGY_NAME)  # a strategy's name, not free text
     created_at: datetime
 
     _text = field_validator("text")(check_text)
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _no_strategy(cls, value: object) -> object:
+        return None if value == "" else value  # models write "" as often as null
 
 
 class ConfidenceBand(_Model):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trading_bot.domain.market import Candle, FundingRate, OpenInterest, Ticker
+from trading_bot.domain.market import INSTRUMENT_PATTERN, Candle, FundingRate, OpenInterest, Ticker
 
 RegimeLabel = Literal["trending_up", "trending_down", "volatile", "ranging"]
 Severity = Literal["INFO", "WARN", "CRITICAL"]
@@ -117,7 +117,7 @@ class Anomaly(_Model):
 
 
 class MarketSnapshot(_Model):
-    inst_id: str
+    inst_id: str = Field(pattern=INSTRUMENT_PATTERN.pattern)  # it reaches every prompt: no free text
     at: datetime
     price: Decimal  # last traded price at `at`
     mark_price: Decimal | None = None

@@ -46,7 +46,7 @@ def test_valid_decision_is_returned_and_priced_exactly(claude_settings, make_bra
     assert row.cost_usd == Decimal("0.016830")
     assert (row.input_tokens, row.output_tokens, row.cache_write_tokens, row.cache_read_tokens) == (2431, 187, 0, 0)
     assert row.purpose == "analyze" and row.provider == "anthropic" and row.model == OPUS
-    assert row.prompt_version == "analysis-v1" and len(row.prompt_hash) == 64
+    assert row.prompt_version == "analysis-v2" and len(row.prompt_hash) == 64
     assert row.parsed["action"] == "OPEN_LONG" and row.error is None and row.stop_reason == "end_turn"
     assert row.response["content"][0]["text"]  # the raw answer is kept
     stored = json.dumps([row.request, row.response, row.parsed])

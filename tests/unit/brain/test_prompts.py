@@ -29,7 +29,7 @@ def test_analysis_prompt_has_every_section_and_the_static_part_first():
         assert tag in system["text"]
     tags = re.findall(r"^<(\w+)", prompt.user, re.M)
     assert tags == ["market", "indicators", "indicators", "indicators", "regime", "positions", "account",
-                    "recent_trades", "calendar", "research", "sources", "task"]
+                    "recent_trades", "calendar", "research", "sources", "source", "task"]
     assert "BTC-USDT-SWAP long size 1 contracts at 66000" in prompt.user
 
 
