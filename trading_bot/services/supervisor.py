@@ -176,20 +176,20 @@ class Supervisor:
         line per role that was not running, and why."""
         self._stop.set()
         began = time.monotonic()
-        started = [item for item in self._running.values() if item.process is not None]
-        for item in started:
-            _signal_group(item.process, signal.SIGTERM)
+        started = {name: item.process for name, item in self._running.items() if item.process is not None}
+        for process in started.values():
+            _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + self._grace
-        for item in started:
+        for name, process in started.items():
             remaining = max(0.0, deadline - time.monotonic())
             try:
-                item.process.wait(timeout=remaining)
+                process.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
-                self.say("run", f"{item.spec.name} did not stop in {self._grace:.0f}s; killing it")
-        for item in started:
-            _signal_group(item.process, signal.SIGKILL)  # leftovers of the group (pool children)
+                self.say("run", f"{name} did not stop in {self._grace:.0f}s; killing it")
+        for process in started.values():
+            _signal_group(process, signal.SIGKILL)  # leftovers of the group (pool children)
             try:
-                item.process.wait(timeout=2)
+                process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
         self.say("run", f"all roles stopped in {time.monotonic() - began:.1f}s")

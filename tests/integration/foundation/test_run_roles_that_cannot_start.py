@@ -66,7 +66,6 @@ def test_telegram_without_chats_is_reported_once_and_the_bot_runs_on(env: dict[s
         assert f"telegram: {reason}; not starting it" in run.output
         lines = _stop(run)
         assert lines[-1] == f"run      | not running: telegram — {reason}"
-        assert "123456:not-a-real-token" not in run.output
     finally:
         run.stop()
 
