@@ -37,6 +37,9 @@ RISK_SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
+CONFIG_EXIT_CODE = 2  # a process that ends on a ConfigError; its supervisor does not restart it
+
+
 class ConfigError(Exception):
     """A configuration value is invalid; `str()` is one human line naming the variable."""
 

@@ -15,8 +15,7 @@ from typing import Any
 
 import typer
 
-from trading_bot.cli.common import CONFIG_EXIT_CODE
-from trading_bot.config import ConfigError
+from trading_bot.config import CONFIG_EXIT_CODE, ConfigError
 
 HELP = "Self-learning LLM trading bot for OKX perpetual swaps (paper trading)."
 

@@ -14,9 +14,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trading_bot.cli.common import CONFIG_EXIT_CODE, bootstrap, console, embedded_for_command, err_console, fail
+from trading_bot.cli.common import bootstrap, console, embedded_for_command, err_console, fail
 from trading_bot.clock import SystemClock, parse_iso
-from trading_bot.config import Settings
+from trading_bot.config import CONFIG_EXIT_CODE, Settings
 from trading_bot.logs import configure_from_settings
 
 BRAINS = ("rules", "replay", "claude")

@@ -13,7 +13,6 @@ from rich.console import Console
 from trading_bot.config import Settings, get_settings
 from trading_bot.logs import configure_from_settings
 
-CONFIG_EXIT_CODE = 2
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 import signal
+from functools import partial
 
 import typer
 
 from trading_bot.cli.common import bootstrap, console, start_embedded
-from trading_bot.config import Settings
+from trading_bot.config import CONFIG_EXIT_CODE, Settings
 from trading_bot.exchange.okx.endpoints import resolve_endpoints
 from trading_bot.exchange.sim import credentials as sim_credentials
+from trading_bot.services import ports
 from trading_bot.services.roles import ROLES
 from trading_bot.services.supervisor import ProcessSpec, Supervisor, resolve_command
 from trading_bot.storage import migrate
@@ -33,6 +35,7 @@ def role_env(settings: Settings, embedded_urls: dict[str, str]) -> dict[str, str
     env = dict(embedded_urls)
     env["FLOWER_BASIC_AUTH"] = flower_basic_auth(settings)
     env["FLOWER_PORT"] = str(settings.flower_port)
+    env["FLOWER_ADDRESS"] = ports.HOST  # loopback only, where its port is checked before each start
     prepare_simulator(settings)
     return env
 
@@ -55,7 +58,8 @@ def build_specs(settings: Settings, env: dict[str, str], only: list[str] | None)
     for item in sorted(ROLES, key=lambda r: not r.embedded_only):  # the simulator first: the others need it
         if (only and item.name not in only) or not item.wanted(settings):
             continue
-        specs.append(ProcessSpec(item.name, resolve_command(item.command), env=env))
+        specs.append(ProcessSpec(item.name, resolve_command(item.command), env=env,
+                                 preflight=partial(item.problem, settings)))
     return specs
 
 
@@ -66,7 +70,9 @@ def register(app: typer.Typer) -> None:
         grace: float = typer.Option(6.0, help="Seconds each role gets to stop before it is killed."),
     ) -> None:
         """Start every role (beat, workers, consumers, flower…) and, on embedded defaults, PostgreSQL,
-        Redis and the simulator. Ctrl-C (SIGINT) or SIGTERM stops everything it started."""
+        Redis and the simulator. Ctrl-C (SIGINT) or SIGTERM stops everything it started. A role that
+        cannot work (a setting it needs, its port taken, exit code 2) is reported once and not
+        restarted; the others run on. Exit code 2 when no role is left running."""
         settings = bootstrap()
         handles = start_embedded(settings)
         for name in handles.started:
@@ -90,6 +96,8 @@ def register(app: typer.Typer) -> None:
             handles.stop_started()
             for name in handles.started:
                 console.print(f"stopped embedded {name}")
+        if supervisor is not None and supervisor.all_down:
+            raise typer.Exit(CONFIG_EXIT_CODE)
 
 
 def _stop_on_signals(supervisor: Supervisor) -> None:

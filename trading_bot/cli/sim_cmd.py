@@ -13,11 +13,12 @@ from rich.table import Table
 
 from trading_bot.cli.common import bootstrap, console, fail
 from trading_bot.clock import from_ms, parse_iso
-from trading_bot.config import Settings
+from trading_bot.config import CONFIG_EXIT_CODE, Settings
 from trading_bot.exchange.sim import credentials, persistence
 from trading_bot.exchange.sim.files import DataFileError
 from trading_bot.exchange.sim.runtime import SimSpec, build_clock, build_venue
 from trading_bot.exchange.sim.server import ServerOptions, SimServer
+from trading_bot.services import ports
 
 FAST_FORWARD = 5.0  # above this speed the progress display replaces the log lines
 
@@ -54,25 +55,26 @@ def register(app: typer.Typer) -> None:
         try:
             venue = build_venue(spec, datetime.now(UTC))
         except (DataFileError, ValueError) as exc:
-            raise fail(str(exc), 2) from None
+            raise fail(str(exc), CONFIG_EXIT_CODE) from None
         if resume is not None:
             try:
                 persistence.load(venue, path)
             except persistence.StateFileError as exc:
-                raise fail(f"{exc} (start with --fresh to discard it)", 2) from None
+                raise fail(f"{exc} (start with --fresh to discard it)", CONFIG_EXIT_CODE) from None
             console.print(f"restored account state from {path} (market time {from_ms(venue.now_ms).isoformat()})")
         creds, written = credentials.load_or_create(settings)
         options = ServerOptions(port=port or settings.sim_port, rate_limits=settings.sim_rate_limits and not no_rate_limits,
                                 state_file=path)
         server = SimServer(venue, build_clock(venue, spec.speed), creds, options)
-        asyncio.run(_serve(server, spec, written))
+        asyncio.run(_serve(server, spec, written, "--port" if port else "SIM_PORT"))
 
 
-async def _serve(server: SimServer, spec: SimSpec, written: Path | None) -> None:
+async def _serve(server: SimServer, spec: SimSpec, written: Path | None, port_source: str) -> None:
     try:
         await server.start()
     except OSError as exc:
-        raise fail(f"cannot listen on 127.0.0.1:{server.options.port}: {exc.strerror}", 1) from None
+        raise fail(ports.describe(exc, server.options.port, port_source, server.options.host),
+                   CONFIG_EXIT_CODE) from None
     _announce(server, spec, written)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from trading_bot.clock import Clock
-from trading_bot.config import ConfigError, Settings
+from trading_bot.config import Settings
 from trading_bot.exchange.venue_clock import command_clock
 from trading_bot.logs import get_logger
 from trading_bot.services import heartbeat
@@ -26,6 +26,7 @@ from trading_bot.telegram.access import gate
 from trading_bot.telegram.alerts.dispatcher import AlertDispatcher
 from trading_bot.telegram.commands import add_handlers, bot_commands
 from trading_bot.telegram.deps import BotDeps, build_deps
+from trading_bot.telegram.settings_check import required_token
 
 log = get_logger(__name__)
 ROLE = "telegram"
@@ -35,14 +36,11 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 def check_settings(settings: Settings) -> str:
-    """The bot token; ConfigError when the role cannot work with these settings."""
-    if settings.telegram_bot_token is None:
-        raise ConfigError("TELEGRAM_BOT_TOKEN: required for the telegram role")
-    if not settings.telegram_chat_ids:
-        raise ConfigError("TELEGRAM_CHAT_IDS: expected at least one chat id (the bot answers no one else)")
+    """The bot token (ConfigError when the role cannot work with these settings); warns when no one is admin."""
+    token = required_token(settings)
     if not settings.telegram_admin_ids:
         log.warning("telegram_no_admins", detail="TELEGRAM_ADMIN_IDS is empty: nobody can /halt or /resume")
-    return settings.telegram_bot_token.get_secret_value()
+    return token
 
 
 def build_application(deps: BotDeps) -> Application:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 from pathlib import Path
 
 from okx.Account import AccountAPI
@@ -58,6 +59,18 @@ def test_bad_data_file_is_one_line(tmp_path: Path) -> None:
     result = run_cli("sim", "--data", str(tmp_path / "missing.csv.gz"), env=clean_env(VAR_DIR=str(tmp_path)))
     assert result.returncode == 2
     assert f"{tmp_path / 'missing.csv.gz'}: no such file" in result.stderr
+
+
+def test_a_taken_port_is_one_line_naming_where_it_came_from(tmp_path: Path) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        by_setting = run_cli("sim", env=clean_env(VAR_DIR=str(tmp_path), SIM_PORT=str(port)))
+        by_option = run_cli("sim", "--port", str(port), env=clean_env(VAR_DIR=str(tmp_path)))
+    for result, source in ((by_setting, "SIM_PORT"), (by_option, "--port")):
+        assert result.returncode == 2  # a configuration error: `trading-bot run` does not restart it
+        assert result.stderr == f"error: port {port} on 127.0.0.1 is taken ({source})\n"
 
 
 def test_run_prepares_credentials_every_role_reads_in_simulator_mode(tmp_path: Path) -> None:

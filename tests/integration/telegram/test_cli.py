@@ -1,6 +1,6 @@
 """`trading-bot telegram` as the Procfile runs it: a real process polling the fake Bot API,
 healthy by its heartbeat, stopped cleanly by SIGTERM, refusing to start half-configured; the bot
-token never appears in its output."""
+token never appears in its output; a rejected token ends it with exit code 2."""
 
 from __future__ import annotations
 
@@ -50,3 +50,14 @@ def test_the_role_refuses_to_start_without_chats_or_token(fake_telegram: FakeTel
     assert len(fake_telegram.calls) == calls  # it never talked to Telegram
     health = run_cli("health", "telegram", env=env)
     assert health.returncode == 1 and "no heartbeat from telegram" in health.stdout
+
+
+def test_a_rejected_token_is_a_configuration_error_in_one_line(fake_telegram: FakeTelegram, db_url: str,
+                                                               redis_url: str, namespace: str) -> None:
+    wrong = "999999:wrong-token_abcdefghijklmnop"
+    result = run_cli("telegram", env=_env(fake_telegram, db_url, redis_url, namespace, TELEGRAM_BOT_TOKEN=wrong))
+    assert result.returncode == 2  # its supervisor does not restart it
+    assert result.stderr.splitlines()[-1] == "configuration error: TELEGRAM_BOT_TOKEN: rejected by the Telegram Bot API"
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert wrong not in output and wrong.split(":")[1] not in output
