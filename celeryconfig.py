@@ -18,6 +18,7 @@ QUEUES = ("market", "screen", "analyze", "risk", "execute", "reflect", "maintena
 # Task name (or glob) -> queue. Stage tasks are named `<area>.<stage>`.
 ROUTES: dict[str, dict[str, str]] = {
     "pipeline.start_cycle": {"queue": "market"},
+    "pipeline.collect": {"queue": "market"},
     "pipeline.screen": {"queue": "screen"},
     "pipeline.analyze": {"queue": "analyze"},
     "pipeline.risk_check": {"queue": "risk"},

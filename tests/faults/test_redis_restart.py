@@ -41,10 +41,11 @@ def test_redis_restarted_mid_trading(data: str, db_url: str, namespace: str, tmp
         breaks = bot.invariants.all(bot.run.lines(), stream_since=back if data == "lost" else None)
         missed = [r for r in cycle_rows.rows(bot.db) if r.outcome == "missed"]
         outcomes = cycle_rows.outcomes(bot.db)
+        story = cycle_rows.describe(bot.db)
 
     print(f"Redis data {data}: first normal cycle {recovered:.1f} s after Redis was back; outcomes {dict(outcomes)}")
     assert breaks == []
-    assert recovered <= RECOVERY_SECONDS, cycle_rows.describe(bot.db)
+    assert recovered <= RECOVERY_SECONDS, story
     assert len(missed) >= OUTAGE_SECONDS // CYCLE_SECONDS, "the slots of the outage are recorded"
     assert all("Redis restarted at" in (r.error or "") for r in missed), [r.error for r in missed]
     assert bot.run.starts("beat") >= 2, "beat died with its broker and the supervisor started it again"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,11 +67,11 @@ class OwnPostgres:
 
     def stop(self, mode: str = "fast") -> None:
         """`immediate` aborts every backend as a crash would; `fast` rolls open transactions back."""
-        import subprocess
-
         server = self.server
-        subprocess.run([str(server.bin_dir() / "pg_ctl"), "-D", str(server.data), "-m", mode, "-w", "stop"],
-                       capture_output=True, text=True, check=False, **server._run_as())
+        done = subprocess.run([str(server.bin_dir() / "pg_ctl"), "-D", str(server.data), "-m", mode, "-w", "stop"],
+                              capture_output=True, text=True, check=False, **server._run_as())
+        if done.returncode != 0:
+            raise AssertionError(f"pg_ctl stop -m {mode}: {done.stdout} {done.stderr}")
         _wait_closed(server.port)
 
 
@@ -92,10 +94,13 @@ def own_redis(root: Path) -> Iterator[OwnRedis]:
 
 
 @contextmanager
-def own_postgres(root: Path) -> Iterator[OwnPostgres]:
-    pg = OwnPostgres(root)
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.stop("immediate")
+def own_postgres() -> Iterator[OwnPostgres]:
+    """Its data lives outside pytest's temporary root: as root, PostgreSQL runs as its own OS user,
+    which may not enter pytest's private directories."""
+    with tempfile.TemporaryDirectory(prefix="tb-faults-pg-") as root:
+        pg = OwnPostgres(Path(root))
+        pg.start()
+        try:
+            yield pg
+        finally:
+            pg.stop("immediate")

@@ -24,6 +24,7 @@ from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.logs import get_logger
 from trading_bot.risk.verdict import Verdict
 from trading_bot.storage.db import Database
+from trading_bot.storage.models import DecisionCycle
 from trading_bot.storage.repos import cycles as repo
 
 log = get_logger(__name__)
@@ -106,6 +107,10 @@ def load_cycle(db: Database, cycle_id: str) -> Cycle:
     row = repo.get_cycle(db, cycle_id)
     if row is None:
         raise LookupError(f"decision cycle {cycle_id} does not exist")
+    return cycle_from_row(row)
+
+
+def cycle_from_row(row: DecisionCycle) -> Cycle:
     screen = research = None
     for entry in row.timeline or []:
         detail = entry.get("detail") or {}

@@ -15,14 +15,14 @@ from trading_bot.exchange.errors import ExchangeUnavailable, RateLimited
 from trading_bot.logs import bind_context, get_logger
 from trading_bot.pipeline import closing
 from trading_bot.pipeline.collect import start
-from trading_bot.pipeline.cycle import load_cycle
+from trading_bot.pipeline.cycle import cycle_from_row
 from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
 from trading_bot.pipeline.locks import cycle_locks
 from trading_bot.pipeline.schedule import slot_for
 from trading_bot.pipeline.wiring import live_ports, pipeline_settings
 from trading_bot.runtime_config import effective_settings
-from trading_bot.storage.outage import STORAGE_OUTAGE
+from trading_bot.storage.outage import STORAGE_OUTAGE, is_storage_outage
 from trading_bot.storage.redis_client import get_redis
 from trading_bot.storage.streams import Keys
 from trading_bot.storage.repos import cycles as repo
@@ -30,9 +30,11 @@ from trading_bot.storage.repos import cycles as repo
 log = get_logger(__name__)
 TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError, *STORAGE_OUTAGE)
 CONFIRM_CHECKS = 30  # one per second: the entry gets 30 s to fill
+STORAGE_RETRIES = 8  # a step PostgreSQL or Redis refused is retried for about 45 s (a server restart)
+MAX_BACKOFF_SECONDS = 8
 
 
-@app.task(name="pipeline.start_cycle", bind=True, acks_late=True, ignore_result=True)
+@app.task(name="pipeline.start_cycle", bind=True, acks_late=True, ignore_result=True, max_retries=0)
 def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     """Beat's entry point (queue market): claim the slot and the instrument, then collect."""
     settings = current_settings()
@@ -50,13 +52,20 @@ def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
             repo.record_missed(ports.db, cycle_id, inst_id, slot, now,
                                f"the previous cycle {holder} of this instrument was still running")
         return
-    cycle = start(ports, inst_id, cycle_id, slot, trigger)
+    try:
+        cycle = start(ports, inst_id, cycle_id, slot, trigger)
+    except Exception:  # (PostgreSQL down) no row: the sweeper records the slot as missed
+        locks.release(inst_id, cycle_id)
+        raise
     if cycle is None:
         if locks.holder(inst_id) == cycle_id and repo.get_cycle(ports.db, cycle_id).finished_at is not None:  # type: ignore[union-attr]
             locks.release(inst_id, cycle_id)
         log.info("cycle already started for this slot", cycle_id=cycle_id)
         return
-    _run_step(self, "collect", cycle_id)
+    try:
+        _run_step(self, "collect", cycle_id)
+    except _HandedOver:
+        log.warning("collect handed to its own task for a retry", cycle_id=cycle_id)
 
 
 def current_settings() -> Settings:
@@ -68,19 +77,27 @@ def current_settings() -> Settings:
 
 def _run_step(task: Task, step: str, cycle_id: str) -> None:
     ports = live_ports(get_settings())
-    ports.config = pipeline_settings(current_settings())
-    cycle = load_cycle(ports.db, cycle_id)
-    bind_context(cycle_id=cycle_id, instrument=cycle.inst_id)
-    row = repo.get_cycle(ports.db, cycle_id)
-    if row is not None and row.finished_at is not None:
+    try:
+        ports.config = pipeline_settings(current_settings())
+        row = repo.get_cycle(ports.db, cycle_id)
+    except STORAGE_OUTAGE as exc:  # nothing ran yet: try again later, or leave the cycle to the sweeper
+        if task.request.retries < STORAGE_RETRIES:
+            _retry(task, step, cycle_id, exc)
+        _free_instrument(cycle_id)
+        raise
+    if row is None:
+        raise LookupError(f"decision cycle {cycle_id} does not exist")
+    bind_context(cycle_id=cycle_id, instrument=row.instrument)
+    if row.finished_at is not None:
         log.info("cycle already finished; redelivered step ignored", step=step)
         return
+    cycle = cycle_from_row(row)
     final = task.request.retries >= CONFIRM_CHECKS - 1
     try:
         result = STEPS[step](ports, cycle, final)
     except TRANSIENT as exc:
-        if task.request.retries < 3:
-            raise task.retry(exc=exc, countdown=2 ** task.request.retries) from exc
+        if task.request.retries < (STORAGE_RETRIES if is_storage_outage(exc) else 3):
+            _retry(task, step, cycle_id, exc)
         _end(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
         raise
     except Exception as exc:
@@ -94,9 +111,36 @@ def _run_step(task: Task, step: str, cycle_id: str) -> None:
         _end(ports, cycle, result.outcome)
 
 
+def _retry(task: Task, step: str, cycle_id: str, exc: Exception) -> None:
+    """The step again after a backoff. `start_cycle` hands it to the step's own task: a retried
+    start would take the slot of the time it runs again, not its own."""
+    countdown = int(min(2 ** task.request.retries, MAX_BACKOFF_SECONDS))
+    if task.name == start_cycle.name:
+        app.send_task(f"pipeline.{step}", args=[cycle_id], countdown=countdown)
+        raise _HandedOver() from exc
+    raise task.retry(exc=exc, countdown=countdown) from exc
+
+
+class _HandedOver(Exception):
+    """start_cycle's step continues in its own task."""
+
+
+def _free_instrument(cycle_id: str) -> None:
+    """The instrument lock this cycle holds, released (its row cannot be read to say which)."""
+    settings = get_settings()
+    locks = cycle_locks(settings)
+    for inst_id in settings.instruments:
+        if locks.holder(inst_id) == cycle_id:
+            locks.release(inst_id, cycle_id)
+
+
 def _end(ports: Any, cycle: Any, outcome: str, error: str | None = None) -> None:
-    finish(ports, cycle, outcome, error)
-    cycle_locks(get_settings()).release(cycle.inst_id, cycle.id)
+    """Record the end and free the instrument; the lock goes even when the end cannot be written
+    (PostgreSQL down): the next slot may start, and the sweeper finishes this row later."""
+    try:
+        finish(ports, cycle, outcome, error)
+    finally:
+        cycle_locks(get_settings()).release(cycle.inst_id, cycle.id)
 
 
 def _step_task(step: str) -> Task:
@@ -107,6 +151,7 @@ def _step_task(step: str) -> Task:
     return run
 
 
+collect = _step_task("collect")  # a collect retried after start_cycle claimed the slot
 screen = _step_task("screen")
 analyze = _step_task("analyze")
 risk_check = _step_task("risk_check")
