@@ -142,3 +142,12 @@ def test_a_failing_screener_alone_is_not_an_outage(claude_settings, make_brain, 
     # Haiku fails open (twice, then the analyst decides): Opus answers, so the bot keeps trading
     assert [(d.action, n) for d, n in results] == [(Action.OPEN_LONG, 3)] * 4
     assert read_alerts() == []
+
+
+def test_a_replay_shows_every_miss_as_one(claude_settings, make_brain, fake_anthropic, clock, read_alerts):
+    replay = make_brain(claude_settings.model_copy(update={"brain_mode": "replay"}), run_id="replay-1")
+    decisions = [cycle(replay, clock, fake_anthropic, minutes) for minutes in (0, 5, 10, 15, 20)]
+
+    # nothing recorded: five misses in a row, each stated as such, never hidden behind safe mode
+    assert all(d.action is Action.HOLD and d.reasoning.startswith("REPLAY MISS") and n == 0 for d, n in decisions)
+    assert read_alerts() == []
