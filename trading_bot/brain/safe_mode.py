@@ -10,7 +10,8 @@ analysis before the outage).
 
 The state is the ledger (`llm_calls` of purpose analyze): every worker, a restarted one and a
 backtest agree, and nothing else is kept. A failing screener alone is no outage: it passes, and
-the analyst decides.
+the analyst decides. Replays have no safe mode: they answer every call from the recording, and a
+miss shows as one.
 """
 
 from __future__ import annotations
