@@ -22,6 +22,7 @@ from trading_bot.brain.reflection import ClaudeReflector, RulesReflector
 from trading_bot.brain.replay import ReplayGateway
 from trading_bot.brain.research import NoResearch, PerplexityGateway, PerplexityResearcher
 from trading_bot.brain.rules import RULES_MODEL, RulesAnalyst, RulesScreenJudge
+from trading_bot.brain.safe_mode import SafeMode
 from trading_bot.brain.screener import ClaudeScreenJudge, GatedScreener
 from trading_bot.clock import Clock
 from trading_bot.config import ConfigError, Settings
@@ -77,11 +78,13 @@ def _claude_brain(settings: Settings, mode: Mode, calendar: EconomicCalendar, db
         gateway = AnthropicGateway(settings.anthropic_api_key.get_secret_value(),  # type: ignore[union-attr]
                                    settings.anthropic_base_url, settings.llm_max_retries)
     caller = LlmCaller(gateway, db, prices, clock, run_id, on_spend=governor.after_spend)
+    # A replay answers every call from the recording: a miss must show as one, never as safe mode.
+    safe_mode = SafeMode(db, alerts, run_id) if mode == "claude" else None
     return Brain(
         screener=GatedScreener(ClaudeScreenJudge(caller, settings.haiku_model, settings.screener_timeout_seconds),
-                               calendar, db, alerts, run_id),
+                               calendar, db, alerts, run_id, safe_mode),
         analyst=ClaudeAnalyst(caller, settings.opus_model, settings.llm_timeout_seconds, calendar, governor,
-                              alerts, db, settings.prompt_cache_ttl),
+                              safe_mode, settings.prompt_cache_ttl),
         researcher=_researcher(settings, mode, calendar, db, prices, governor, run_id, http_client),
         reflector=ClaudeReflector(caller, settings.opus_model, settings.llm_timeout_seconds, governor),
         label=f"{'replay of ' if mode == 'replay' else ''}claude: {settings.opus_model} + {settings.haiku_model}",

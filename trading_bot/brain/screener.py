@@ -1,7 +1,8 @@
 """The screener: decides whether a cycle deserves the expensive analyst.
 
 `GatedScreener` applies the bypass rules first (an open position, an economic-calendar window, a
-> 3 % 1H move, a funding spike, a manual trigger: straight to analysis), otherwise asks its judge
+> 3 % 1H move, a funding spike, a manual trigger, Claude's safe mode: straight to analysis, which
+in safe mode holds or probes), otherwise asks its judge
 (Haiku, or the offline rules), logs every screen in `screener_logs`, and warns when the pass rate
 over the last 24 hours falls below 10 % (the screener is probably too aggressive).
 """
@@ -18,6 +19,7 @@ from trading_bot.brain.calls import LlmCaller
 from trading_bot.brain.llm import LlmRequest
 from trading_bot.brain.ports import BrainContext, ScreenResult
 from trading_bot.brain.prompts import screen_prompt
+from trading_bot.brain.safe_mode import SafeMode
 from trading_bot.brain.triggers import calendar_trigger, funding_trigger, price_move_trigger
 from trading_bot.clock import start_of_utc_day
 from trading_bot.domain.events import Alert
@@ -48,15 +50,18 @@ def bypass_reason(ctx: BrainContext, calendar: EconomicCalendar) -> str | None:
 
 class GatedScreener:
     def __init__(self, judge: ScreenJudge, calendar: EconomicCalendar, db: Database, alerts: AlertSink,
-                 run_id: str = LIVE_RUN) -> None:
+                 run_id: str = LIVE_RUN, safe_mode: SafeMode | None = None) -> None:
         self._judge = judge
         self._calendar = calendar
         self._db = db
         self._alerts = alerts
         self._run_id = run_id
+        self._safe_mode = safe_mode
 
     def screen(self, ctx: BrainContext) -> ScreenResult:
         bypass = bypass_reason(ctx, self._calendar)
+        if bypass is None and self._safe_mode is not None and self._safe_mode.outage() is not None:
+            bypass = "safe_mode"  # no Haiku call while Claude fails: the analyst holds or probes
         if bypass is not None:
             result = ScreenResult(signal=True, reason=f"bypass: {bypass}", model="bypass", bypass_reason=bypass)
         else:

@@ -131,11 +131,3 @@ def test_answer_slower_than_the_timeout_becomes_hold(claude_settings, make_brain
     assert row.error.startswith("timeout") and row.response is None
     assert row.cost_usd == 0 and 400 <= row.latency_ms < 2000
 
-
-def test_three_unusable_answers_in_a_row_alert_once(claude_settings, make_brain, fake_anthropic, read_alerts):
-    fake_anthropic.enqueue(*[FakeReply.answer("not json", usage=usage(100, 3))] * 4)
-    analyst = make_brain(claude_settings).analyst
-    for _ in range(4):
-        assert analyst.analyze(context()).action is Action.HOLD
-    alerts = [a for a in read_alerts() if a.kind == "analysis_failures"]
-    assert len(alerts) == 1 and alerts[0].severity == "WARN" and alerts[0].data["streak"] == 3

@@ -117,22 +117,28 @@ def _record(row: LlmCall) -> LlmCallRecord:
     return LlmCallRecord(**{name: getattr(row, name) for name in fields})
 
 
-def recent_failures(db: Database, purpose: str, run_id: str = LIVE_RUN, limit: int = 10) -> tuple[int, int | None]:
-    """(consecutive failed calls of `purpose` counting back from the latest, id of the latest call)."""
-    query = (
-        select(LlmCall.id, LlmCall.error)
-        .where(LlmCall.purpose == purpose, LlmCall.run_id == run_id)
-        .order_by(LlmCall.id.desc())
-        .limit(limit)
-    )
+@dataclass(frozen=True)
+class FailureStreak:
+    failures: int  # unusable calls in a row
+    since_id: int  # the last usable call before them (0: none)
+    latest_at: datetime | None = None  # when the latest of them was recorded
+    latest_error: str | None = None
+
+
+def failure_streak(db: Database, purpose: str, run_id: str = LIVE_RUN, upto: int | None = None) -> FailureStreak:
+    """The failed calls of `purpose` in a row, counting back from the latest call (or from call `upto`)."""
+    scope = [LlmCall.purpose == purpose, LlmCall.run_id == run_id]
+    if upto is not None:
+        scope.append(LlmCall.id <= upto)
+    last_ok = select(func.coalesce(func.max(LlmCall.id), 0)).where(*scope, LlmCall.error.is_(None)).scalar_subquery()
+    query = (select(last_ok, func.count().over(), LlmCall.created_at, LlmCall.error)
+             .where(*scope, LlmCall.id > last_ok).order_by(LlmCall.id.desc()).limit(1))
     with db.session() as session:
-        rows = session.execute(query).all()
-    streak = 0
-    for _, error in rows:
-        if error is None:
-            break
-        streak += 1
-    return streak, (int(rows[0][0]) if rows else None)
+        row = session.execute(query).first()
+    if row is None:
+        return FailureStreak(0, 0)
+    since_id, failures, latest_at, latest_error = row
+    return FailureStreak(int(failures), int(since_id), latest_at, latest_error)
 
 
 @dataclass(frozen=True)
