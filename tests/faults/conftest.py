@@ -5,14 +5,15 @@ thing, lets the bot recover by itself and checks the invariants of tests/kit/inv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.kit.fake_anthropic import FakeAnthropic
+from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
 from tests.kit.fake_trader import FakeTrader
 from tests.kit.invariants import Invariants
 from tests.kit.stack import Stack, running_stack
@@ -21,6 +22,7 @@ from trading_bot.storage.db import Database
 from trading_bot.storage.redis_client import redis_for
 
 PIPELINE = ("beat", "worker-market", "worker-brain", "worker-trade", "ws-public", "ws-private")
+Responder = Callable[[dict[str, Any]], FakeReply]
 CYCLE_SECONDS = 10
 FAULT_ENV = {
     "INSTRUMENTS": "BTC-USDT-SWAP", "CYCLE_SECONDS": str(CYCLE_SECONDS), "CYCLE_OFFSET_SECONDS": "0",
@@ -39,12 +41,13 @@ class Bot:
 
 @contextmanager
 def running_bot(db_url: str, redis_url: str, namespace: str, work_dir: Path, roles: tuple[str, ...] = PIPELINE,
-                trader: FakeTrader | None = None, **env: str) -> Iterator[Bot]:
+                trader: Callable[[str], Responder] = FakeTrader, **env: str) -> Iterator[Bot]:
+    """`trader(sim_url)` answers the fake Anthropic API from the first request on."""
     with FakeAnthropic() as anthropic, running_stack(
             db_url, redis_url, namespace, work_dir, ANTHROPIC_API_KEY=anthropic.api_key,
             ANTHROPIC_BASE_URL=anthropic.base_url, **{**FAULT_ENV, **env}) as stack:
         stack.start_sim()
-        anthropic.responder = trader or FakeTrader(stack.sim_url)
+        anthropic.responder = trader(stack.sim_url)
         run = supervise(stack, *roles)
         db = Database.from_settings(stack.settings)
         yield Bot(stack, run, anthropic, db, Invariants(stack, db, redis_for(redis_url)))

@@ -28,13 +28,14 @@ class FakeTrader:
         self.sim_url, self.analysis_delay = sim_url, analysis_delay
         self.stop, self.target = stop_pct / 100, target_pct / 100
         self.hold_when_open = hold_when_open
+        self.entries = True  # False: hold whatever the prompt shows (a test wants no new position)
         self.http = httpx.Client(timeout=10)
 
     def __call__(self, body: dict[str, Any]) -> FakeReply:
         text = str(body.get("messages", ""))
         if "haiku" in str(body.get("model")):
             return FakeReply.answer({"signal": True, "reason": "test: always look"}, usage=SMALL_USAGE)
-        if self.hold_when_open and "<positions>none</positions>" not in text:
+        if not self.entries or (self.hold_when_open and "<positions>none</positions>" not in text):
             return FakeReply.answer(HOLD, usage=SMALL_USAGE, delay=self.analysis_delay)
         found = INSTRUMENT.search(text)
         inst_id = found.group(0) if found else "BTC-USDT-SWAP"

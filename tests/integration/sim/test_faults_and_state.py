@@ -118,3 +118,20 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert trade.get_order(instId=INST, clOrdId="keep1")["data"][0]["state"] == "filled"
         assert [o["clOrdId"] for o in trade.get_order_list()["data"]] == ["rest1"]
         assert int(again.okx(PublicAPI).get_system_time()["data"][0]["ts"]) >= 1767571200000 + 30 * 60_000
+
+
+def test_a_shock_moves_the_price_at_the_next_bar_and_fires_the_take_profit_it_crosses() -> None:
+    with running_sim() as sim:  # paused clock: only `advance` moves it
+        trade, market = sim.okx(TradeAPI), sim.okx(MarketAPI)
+        before = float(market.get_ticker(instId=INST)["data"][0]["last"])
+        placed = trade.place_order(instId=INST, tdMode="cross", side="buy", ordType="market", sz="1", clOrdId="s1",
+                                   attachAlgoOrds=[{"tpTriggerPx": f"{before * 1.01:.1f}",
+                                                    "slTriggerPx": f"{before * 0.95:.1f}"}])
+        assert placed["code"] == "0", placed
+        sim.call(lambda s: s.control("shock", {"instId": INST, "pct": 2}))
+        sim.advance(seconds=61)  # past the next 1-minute bar's open
+        after = float(market.get_ticker(instId=INST)["data"][0]["last"])
+        assert after / before > 1.015, (before, after)
+        assert sim.okx(AccountAPI).get_positions()["data"] == [], "the take-profit it crossed closed the position"
+        fills = trade.get_fills(instType="SWAP")["data"]
+        assert [f["side"] for f in fills] == ["sell", "buy"] and float(fills[0]["fillPx"]) >= before * 1.01

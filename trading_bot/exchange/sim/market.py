@@ -59,6 +59,15 @@ class InstrumentData:
         self.px_list: list[float] = self.tick_px.tolist()
         self.agg.reset(bars)
 
+    def shifted(self, from_ms: int, factor: float) -> Bars:
+        """The bars with every price from the first bar opening after `from_ms` on scaled by
+        `factor` (a level shift: the price jumps between two bars and goes on from there)."""
+        bars = self.bars
+        first = int(np.searchsorted(bars.ts, from_ms, side="right"))
+        tick = self.inst.tick
+        scale = lambda a: np.r_[a[:first], np.maximum(np.round(a[first:] * factor / tick) * tick, tick)]  # noqa: E731
+        return Bars(bars.ts, bars.dur, scale(bars.o), scale(bars.h), scale(bars.l), scale(bars.c), bars.v)
+
     @property
     def start_ms(self) -> int:
         return self.bars.start_ms
@@ -197,6 +206,18 @@ class SimMarket:
         if self.synthetic is not None:
             return 2**62
         return min(d.end_ms for d in self.data.values())
+
+    def shock(self, inst_id: str, from_ms: int, pct: float) -> None:
+        """A flash move for fault tests: the price of `inst_id` jumps by `pct` % at the next bar and
+        stays there (a synthetic market also generates on from the new level)."""
+        if inst_id not in self.data:
+            raise KeyError(f"unknown instrument {inst_id!r}")
+        item = self.data[inst_id]
+        shifted = item.shifted(from_ms, 1 + pct / 100)
+        item.set_bars(shifted)
+        if self.synthetic is not None:
+            self.synthetic.bars[inst_id] = shifted
+            self.synthetic.shift_level(inst_id, 1 + pct / 100)
 
     def ensure(self, until_ms: int) -> None:
         if self.synthetic is not None and self.synthetic.extend_to(until_ms + DAY_MINUTES * MINUTE_MS):

@@ -220,7 +220,7 @@ class SimServer:
         return _json({"code": "0", "msg": "", "data": [result]}, 200)
 
     def control(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        """state | faults | advance {seconds} | speed {speed} | drop-websockets."""
+        """state | faults | advance {seconds} | speed {speed} | drop-websockets | shock {instId, pct}."""
         if action == "faults":
             self.faults.update(body)
         elif action == "advance":
@@ -229,6 +229,8 @@ class SimServer:
             self.clock.set_speed(float(body["speed"]))
         elif action == "drop-websockets":
             return {"dropped": self.hub.drop_all()}
+        elif action == "shock":
+            self.venue.market.shock(str(body["instId"]), self.venue.now_ms, float(body["pct"]))
         elif action != "state":
             raise KeyError(f"unknown control action {action!r}")
         self.sync()

@@ -65,6 +65,10 @@ class SyntheticMarket:
             added = True
         return added
 
+    def shift_level(self, inst_id: str, factor: float) -> None:
+        """Days generated from now on continue from the shifted price (SimMarket.shock)."""
+        self._last[inst_id] *= factor
+
     def _generate_day(self) -> None:
         n = DAY_MINUTES
         drift, sigma = self._regime_path(n)
