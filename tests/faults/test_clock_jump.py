@@ -69,7 +69,7 @@ def test_clock_jumps_two_days_twice(db_url: str, namespace: str, redis_url: str,
         halted = wait_for_transition(bot, risk, BotState.HALTED, day)
         second = jump_clock(bot.stack, JUMP_SECONDS)
         ended_halt = wait_for_transition(bot, risk, BotState.RUNNING, second.after)
-        reopened = cycle_rows.wait_for_normal_cycle(bot.db, second.after, 60)
+        resumed = cycle_rows.wait_for_normal_cycle(bot.db, second.after, 60)
         wait_until(lambda: [r for r in cycle_rows.filled(bot.db) if r.started_at > second.after], 90,
                    "a new entry after the second jump", lambda: cycle_rows.describe(bot.db))
         wait_until(lambda: closed_trade(bot) is not None, 90, "the first trade to be journaled")
@@ -97,7 +97,7 @@ def test_clock_jumps_two_days_twice(db_url: str, namespace: str, redis_url: str,
     # the day's baseline is the new venue day's equity: the account was flat at 00:00 after the close
     assert status.state is BotState.RUNNING and status.day_start == today
     assert status.day_start_equity == START_EQUITY + trade.net_pnl
-    assert reopened.started_at > second.after
+    assert resumed.started_at > second.after
     # funding: once per 8-hour settlement the position lived through, in the venue's cash and the trade
     assert trade.close_reason == "take_profit"
     assert len(settlements_between(to_ms(entry), to_ms(first.after))) == JUMP_SECONDS // (8 * 3600)
