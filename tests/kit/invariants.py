@@ -6,7 +6,8 @@ plain SQL, the streams with XRANGE; each check returns what breaks it, as readab
 2. every open position has a stop-loss on the venue;
 3. the database equals the venue after a reconciliation (positions vs open trades, working orders);
 4. every venue fill is in `fills` and on `trade:fills` exactly once;
-5. every cycle row has an outcome, and every beat slot between the first and the last has a row;
+5. every cycle row has an outcome, and every beat slot between the first and the last has a row
+   (except the slots a clock jump skipped: tests/kit/clock_jump.py);
 6. no secret in any log line.
 (That the bot recovers without a person is each scenario's own check: a normal cycle after the fault.)
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ from okx.Account import AccountAPI
 from okx.Trade import TradeAPI
 from sqlalchemy import text
 
+from tests.kit.clock_jump import ClockJump
 from tests.kit.stack import Stack
 from trading_bot.exchange.tasks import reconcile_once
 from trading_bot.pipeline.schedule import slot_for
@@ -126,7 +128,7 @@ class Invariants:
         breaks += [f"fill {key} is in the fills table but not on the venue" for key in sorted(extra)]
         return breaks
 
-    def cycles_ended(self) -> list[str]:
+    def cycles_ended(self, clock_jumps: Sequence[ClockJump] = ()) -> list[str]:
         breaks = [f"cycle {cycle_id} has no outcome (stage {stage})" for cycle_id, stage in self._rows(
             "SELECT id, stage FROM decision_cycles WHERE finished_at IS NULL OR outcome IS NULL")]
         settings = self.stack.settings
@@ -140,7 +142,7 @@ class Invariants:
                 continue
             slot = min(grid)
             while slot < max(grid):
-                if slot not in grid:
+                if slot not in grid and not any(jump.skipped(slot) for jump in clock_jumps):
                     breaks.append(f"slot {slot:%Y-%m-%d %H:%M:%S} of {inst_id} has no cycle row")
                 slot += interval
         return breaks
@@ -154,7 +156,8 @@ class Invariants:
         return [f"a secret ({secret[:3]}…) in: {line[:200]}" for line in lines for secret in secrets
                 if len(secret) >= 6 and secret in line]
 
-    def all(self, lines: Iterable[str], stream_since: datetime | None = None) -> list[str]:
+    def all(self, lines: Iterable[str], stream_since: datetime | None = None,
+            clock_jumps: Sequence[ClockJump] = ()) -> list[str]:
         """Every invariant; the ones that follow the venue are retried for up to a minute (a close
         is journaled within a market minute, a fill published within seconds)."""
         return [
@@ -162,7 +165,7 @@ class Invariants:
             *settled(self.stops_on_venue),
             *settled(self.database_equals_venue),
             *settled(lambda: self.fills_once(stream_since)),
-            *settled(self.cycles_ended),
+            *settled(lambda: self.cycles_ended(clock_jumps)),
             *self.no_secrets(lines),
         ]
 

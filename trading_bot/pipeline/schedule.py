@@ -20,7 +20,9 @@ from redbeat.schedules import rrule
 from trading_bot.config import Settings
 
 EXPIRY_FRACTION = 0.8  # a cycle message older than this share of the interval is dropped, not run late
-LOCK_TIMEOUT_SECONDS = 20  # a standby or restarted beat takes over within 20 s of the active one dying
+# A killed beat's lock lives on for up to its TTL; a standby or restarted beat tries it every
+# MAX_LOOP_SECONDS (RedBeat polls at beat's loop interval), so it takes over within 25 s.
+LOCK_TIMEOUT_SECONDS = 20
 MAX_LOOP_SECONDS = 5  # beat wakes at least this often (and extends its lock)
 
 HOUSEKEEPING: dict[str, tuple[str, float, tuple[Any, ...]]] = {

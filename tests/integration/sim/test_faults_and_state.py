@@ -9,12 +9,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import websockets
 from okx.Account import AccountAPI
 from okx.MarketData import MarketAPI
 from okx.PublicData import PublicAPI
 from okx.Trade import TradeAPI
 
+from trading_bot.exchange.sim import ws as sim_ws
 from trading_bot.exchange.sim.auth import sign
 from tests.kit.sim import running_sim
 
@@ -86,6 +88,38 @@ async def test_paused_pushes_are_held_back_then_delivered() -> None:
             await asyncio.to_thread(sim.set_faults, pause_pushes=False)
             pushed = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
             assert pushed["data"][0]["state"] == "filled"
+
+
+async def test_a_position_event_is_pushed_even_when_the_periodic_snapshot_is_due(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A position that closed while pushes were held (or in the tick a snapshot falls due) still gets
+    its event: the snapshot lists open positions only, so without it the close would go unheard."""
+    monkeypatch.setattr(sim_ws, "SNAPSHOT_EVERY_S", 1.0)  # (10 s on the venue: the test need not wait that long)
+    with running_sim() as sim:
+        async with websockets.connect(sim.ws_private_url) as ws:
+            ts = int(time.time())
+            await ws.send(json.dumps({"op": "login", "args": [{"apiKey": sim.api_key, "passphrase": sim.passphrase,
+                                      "timestamp": ts, "sign": sign(sim.secret_key, f"{ts}GET/users/self/verify")}]}))
+            await ws.recv()
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "positions", "instType": "SWAP"}]}))
+            await ws.recv()
+            await asyncio.to_thread(sim.set_faults, pause_pushes=True)
+            trade = sim.okx(TradeAPI)
+            await asyncio.to_thread(trade.place_order, instId=INST, tdMode="cross", side="buy", ordType="market",
+                                    sz="1")
+            await asyncio.to_thread(trade.close_positions, instId=INST, mgnMode="cross")
+            await asyncio.sleep(1.2)  # a snapshot is due when the pushes resume
+            await asyncio.to_thread(sim.set_faults, pause_pushes=False)
+            pushes = []
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                try:
+                    pushes.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5)))
+                except TimeoutError:
+                    pass
+    rows = [(p["eventType"], row["pos"]) for p in pushes for row in p["data"]]
+    assert ("event_update", "0") in rows, pushes
+    assert {p["eventType"] for p in pushes} == {"event_update", "snapshot"}
 
 
 def test_fast_forward_clock_is_the_venue_clock() -> None:

@@ -249,14 +249,13 @@ class WsHub:
 
     async def _push_account_side(self, conn: Conn, sub: Sub, now: float, positions: list[Json], account: bool) -> None:
         arg = sub.arg
+        rows = [p for p in positions if _matches(arg, p)] if arg["channel"] == "positions" else []
+        if rows:  # even when a snapshot is due: it lists open positions only, a close would go unheard
+            await self._send(conn, {"arg": {**arg, "uid": SIM_UID}, "eventType": "event_update", "curPage": 1,
+                                    "lastPage": True, "data": rows})
         if now - sub.last_push >= SNAPSHOT_EVERY_S:
             sub.last_push = now
             await self._send(conn, self._snapshot(arg))
-        elif arg["channel"] == "positions" and positions:
-            rows = [p for p in positions if _matches(arg, p)]
-            if rows:
-                await self._send(conn, {"arg": {**arg, "uid": SIM_UID}, "eventType": "event_update", "curPage": 1,
-                                        "lastPage": True, "data": rows})
         elif arg["channel"] == "account" and account:
             await self._send(conn, self._account(arg, "event_update"))
 
