@@ -23,31 +23,42 @@ from tests.kit.stack import Stack, running_stack
 
 
 @contextmanager
-def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[Stack, FakeAnthropic]]:
-    """Database, Redis namespace, fake Anthropic and an (empty) stack; the caller starts the roles."""
+def fresh_database() -> Iterator[str]:
+    """A migrated database of its own on the machine's (or an embedded) PostgreSQL, dropped afterwards."""
     from tests.kit import services
     from trading_bot.storage import migrate
     from trading_bot.storage.db import dispose_engines
-    from trading_bot.storage.redis_client import redis_for
 
-    with services.postgres_server() as admin, services.redis_server() as redis_url, \
-            TemporaryDirectory(prefix="tb-bench-") as tmp, FakeAnthropic() as fake:
+    with services.postgres_server() as admin:
         name = services.create_database(admin, prefix="tb_bench")
-        namespace = f"bench{uuid.uuid4().hex[:8]}"
         url = services.database_url(admin, name)
         try:
             migrate.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
+            yield url
+        finally:
+            dispose_engines()
+            services.drop_database(admin, name)
+
+
+@contextmanager
+def pipeline_stack(analysis_delay: float = 0.0, **env: str) -> Iterator[tuple[Stack, FakeAnthropic]]:
+    """Database, Redis namespace, fake Anthropic and an (empty) stack; the caller starts the roles."""
+    from tests.kit import services
+    from trading_bot.storage.redis_client import redis_for
+
+    with fresh_database() as url, services.redis_server() as redis_url, \
+            TemporaryDirectory(prefix="tb-bench-") as tmp, FakeAnthropic() as fake:
+        namespace = f"bench{uuid.uuid4().hex[:8]}"
+        try:
             with running_stack(url, redis_url, namespace, Path(tmp), BRAIN_MODE="claude",
                                ANTHROPIC_API_KEY=fake.api_key, ANTHROPIC_BASE_URL=fake.base_url,
                                LOG_FORMAT="json", **env) as stack:
                 fake.responder = FakeTrader(stack.sim_url, analysis_delay, hold_when_open=False)
                 yield stack, fake
         finally:
-            dispose_engines()
             client = redis_for(redis_url)
             for key in client.scan_iter(match=f"{namespace}:*", count=1000):
                 client.delete(key)
-            services.drop_database(admin, name)
 
 
 PIPELINE_ROLES = ("ws-public", "worker-market", "worker-brain", "worker-trade")  # what a cycle crosses
