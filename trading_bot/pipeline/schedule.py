@@ -36,6 +36,7 @@ HOUSEKEEPING: dict[str, tuple[str, float, tuple[Any, ...]]] = {
     "deep-reflection-check": ("reflect.check_deep", 600, ()),
     "research-cache-cleanup": ("maintenance.cleanup_research_cache", 3600, ()),
 }
+EVERY_CYCLE = frozenset({"sweep-cycles"})  # also at least once per cycle interval (short test cycles)
 
 
 def wall_seconds(settings: Settings, market_seconds: float) -> float:
@@ -61,6 +62,8 @@ def cycle_entries(settings: Settings, now: datetime | None = None) -> dict[str, 
 def beat_schedule(settings: Settings, now: datetime | None = None) -> dict[str, dict[str, Any]]:
     entries = cycle_entries(settings, now)
     for name, (task, market_seconds, args) in HOUSEKEEPING.items():
+        if name in EVERY_CYCLE:
+            market_seconds = min(market_seconds, settings.cycle_seconds)
         period = wall_seconds(settings, market_seconds)
         entries[name] = {"task": task, "schedule": every(timedelta(seconds=period)), "args": args,
                          "options": {"expires": period * EXPIRY_FRACTION}}
