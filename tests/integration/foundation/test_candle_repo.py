@@ -32,5 +32,5 @@ def test_upsert_is_idempotent_and_closed_bars_win(database: Database) -> None:
 
 
 def test_upsert_reports_rows_written(database: Database) -> None:
-    assert upsert_candles(database, [_bar(0, "1.0"), _bar(1, "2.0")]) == 2
-    assert upsert_candles(database, [_bar(0, "1.0", confirmed=False)]) == 0  # a closed bar is kept
+    assert upsert_candles(database, [_bar(0, "100.0"), _bar(1, "200.0")]) == 2
+    assert upsert_candles(database, [_bar(0, "100.0", confirmed=False)]) == 0  # a closed bar is kept
