@@ -167,9 +167,19 @@ def configure_from_settings(settings: Any, stream: Any = None) -> None:
     configure_logging(settings.log_level, fmt, stream)
 
 
+class _NamedLogger:
+    """`logger=name` bound when it logs, so the configuration in force then applies, not the one at
+    import (a command imports modules such as exchange/okx/rest.py before it configures logging)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(structlog.get_logger().bind(logger=self._name), method)
+
+
 def get_logger(name: str | None = None) -> Any:
-    log = structlog.get_logger()
-    return log.bind(logger=name) if name else log
+    return _NamedLogger(name) if name else structlog.get_logger()
 
 
 def bind_context(**values: Any) -> None:

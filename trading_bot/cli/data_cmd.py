@@ -16,9 +16,11 @@ from trading_bot.domain.market import TIMEFRAME_SECONDS
 TIMEFRAMES = ", ".join(TIMEFRAME_SECONDS)
 
 
-def _progress() -> Progress:
+def _progress(transient: bool = False) -> Progress:
+    """A progress bar on stderr; a transient one is shown on a terminal only and gone when it ends
+    (so a refused import leaves its one error line)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console, transient=False)
+                    console=err_console, transient=transient, disable=transient and not err_console.is_terminal)
 
 
 def _check(instrument: str, *timeframes: str) -> None:
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
         with embedded_for_command(settings):
             db = Database.from_settings(settings)
             try:
-                with _progress() as bar:
+                with _progress(transient=True) as bar:
                     task = bar.add_task(f"importing {file.name}", total=None)
                     report = import_file(db, file, instrument, timeframe, contract, replace=replace,
                                          progress=lambda n, total: bar.update(task, advance=n, total=total))

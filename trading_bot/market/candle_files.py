@@ -70,7 +70,7 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     if name.endswith(".feather"):
         table = _from_frame(_read(path, "Feather", pd.read_feather), path)
     elif name.endswith((".csv", ".csv.gz")):
-        table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, dtype=str if texts else None)), path)
+        table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False) if texts else pd.read_csv(p)), path)
     elif name.endswith((".json", ".json.gz")):
         table = _from_okx_json(_read(path, "JSON", _load_json), path)
     else:
@@ -163,7 +163,7 @@ def _check_bars(table: CandleTable) -> None:
     values: dict[str, Decimal] = {}
     for name in names:
         value = table.columns[name][bad]
-        if not isinstance(value, str) and table.columns[name].dtype == object:  # a CSV's empty cell
+        if isinstance(value, str) and not value.strip():  # a CSV's empty cell
             raise CandleFileError(f"{table.where(bad)}: {name} is empty")
         try:
             values[name] = Decimal(_decimal_text(value).strip())
