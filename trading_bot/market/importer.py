@@ -93,7 +93,7 @@ def import_file(db: Database, path: Path, inst_id: str, timeframe: str, ct_val: 
     report.replaced = report.conflicts
     indices = np.flatnonzero(write).tolist()
     upsert_candles(db, _counted(candles(table, inst_id, timeframe, ct_val, indices), progress, len(indices)),
-                   replace=replace)
+                   compared=True)
     if table.volume_unit == "okx":
         report.forming = int((table.columns["confirm"] != "1").sum()) - report.stale_forming
     step = timeframe_delta(timeframe)

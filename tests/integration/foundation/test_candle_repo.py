@@ -52,5 +52,5 @@ def test_a_closed_bar_replaced_by_a_different_closed_bar_is_logged(database: Dat
     assert [b.close for b in fetch_candles(database, "BTC-USDT-SWAP", "15m")] == [
         Decimal("90001.5"), Decimal("90012.0"), Decimal("90020.0")]
     with capture_logs() as asked:
-        upsert_candles(database, [_bar(0, "90002.5")], replace=True)  # `data import --replace` reports it itself
+        upsert_candles(database, [_bar(0, "90002.5")], compared=True)  # `data import` compared and reports itself
     assert asked == []

@@ -43,20 +43,21 @@ def _row(candle: Candle) -> dict:
 
 
 def upsert_candles(db: Database, candles: Iterable[Candle], batch_size: int = BATCH_SIZE,
-                   replace: bool = False) -> int:
+                   compared: bool = False) -> int:
     """Insert or update candles in one transaction; a forming bar is updated in place, a closed bar
-    is never overwritten by a forming one. `replace`: the caller replaces closed bars on purpose
-    (`data import --replace`) and reports it, so it is not logged. Returns the number of rows written."""
+    is never overwritten by a forming one. `compared`: the caller compared its bars with the stored
+    ones first and reports what it replaces (`data import`), so replaced closed bars are not looked
+    for again. Returns the number of rows written."""
     written = 0
     batch: list[dict] = []
     with db.session() as session:
         for candle in candles:
             batch.append(_row(candle))
             if len(batch) >= batch_size:
-                written += _flush(session, batch, replace)
+                written += _flush(session, batch, compared)
                 batch = []
         if batch:
-            written += _flush(session, batch, replace)
+            written += _flush(session, batch, compared)
     return written
 
 
@@ -79,7 +80,7 @@ _MERGE = f"""INSERT INTO candles ({", ".join(COLUMNS)})
     RETURNING ts"""
 
 
-def _flush(session, batch: list[dict], replace: bool) -> int:  # noqa: ANN001
+def _flush(session, batch: list[dict], compared: bool) -> int:  # noqa: ANN001
     """COPY the batch into a session-local staging table, then one INSERT … SELECT … ON CONFLICT:
     an order of magnitude cheaper per row than parameterised INSERTs (ws-public writes thousands
     of bars per second). A closed bar is never overwritten by a forming one."""
@@ -92,7 +93,7 @@ def _flush(session, batch: list[dict], replace: bool) -> int:  # noqa: ANN001
         with cursor.copy(f"COPY candles_incoming ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in unique:
                 copy.write_row(tuple(row[c] for c in COLUMNS))
-        if not replace:
+        if not compared:
             cursor.execute(_CHANGED)
             for instrument, timeframe, bars, ts, *values in cursor.fetchall():
                 stored, received = differences(values[:len(VALUES)], values[len(VALUES):])
