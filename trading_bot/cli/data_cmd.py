@@ -53,13 +53,12 @@ def register(app: typer.Typer) -> None:
         replace: bool = typer.Option(False, "--replace", help="Overwrite stored closed bars the file disagrees "
                                                               "with (without it such a file is refused)."),
     ) -> None:
-        """Load candles into the candles table, all or nothing. Idempotent: importing the same file
-        again changes nothing. A bar the file gives other values for than the stored closed bar is a
-        conflict: the import is refused (exit 2, nothing written) unless --replace is given. A bad
-        file (unreadable, a missing column, no bar, two bars at one time, a bar breaking
-        low ≤ open, close ≤ high with prices > 0 and volumes ≥ 0) is refused naming its first bad
-        data row. Feather/CSV volume is base currency (BTC); the quote volume those files lack is
-        stored as volume × close (and not compared)."""
+        """Load candles into the candles table, all or nothing. Importing the same file again
+        changes nothing. A file with a bar that differs from the stored closed bar is refused (exit 2,
+        nothing written) unless --replace is given. A bad file (unreadable, a missing column, no bars,
+        two bars at one time, a price not above 0, high below open/close/low, low above open/close, a
+        negative volume) is refused naming its first bad data row. Feather/CSV volume is base
+        currency (BTC); the quote volume those files lack is stored as volume × close, not compared."""
         from trading_bot.market.importer import aggregate_stored, import_file
         from trading_bot.storage.db import Database
 

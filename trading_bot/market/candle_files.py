@@ -70,7 +70,8 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     if name.endswith(".feather"):
         table = _from_frame(_read(path, "Feather", pd.read_feather), path)
     elif name.endswith((".csv", ".csv.gz")):
-        table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False) if texts else pd.read_csv(p)), path)
+        as_read = {"dtype": str, "keep_default_na": False} if texts else {}  # "NaN" stays text, "" is empty
+        table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, **as_read)), path)
     elif name.endswith((".json", ".json.gz")):
         table = _from_okx_json(_read(path, "JSON", _load_json), path)
     else:
@@ -156,8 +157,7 @@ def _from_okx_json(payload: object, path: Path) -> CandleTable:
 def _check_bars(table: CandleTable) -> None:
     """The candle rule over every row in one vectorised pass; the first bad row is described."""
     names = ("open", "high", "low", "close", *VOLUMES[table.volume_unit])
-    numbers = {name: _floats(table.columns[name]) for name in names}
-    bad = first_bad_bar(*(numbers[name] for name in names))
+    bad = first_bad_bar(*(_floats(table.columns[name]) for name in names))
     if bad is None:
         return
     values: dict[str, Decimal] = {}
@@ -166,7 +166,7 @@ def _check_bars(table: CandleTable) -> None:
         if isinstance(value, str) and not value.strip():  # a CSV's empty cell
             raise CandleFileError(f"{table.where(bad)}: {name} is empty")
         try:
-            values[name] = Decimal(_decimal_text(value).strip())
+            values[name] = Decimal(_decimal_text(value))
         except InvalidOperation:
             raise CandleFileError(f"{table.where(bad)}: {name} {value!r} is not a number") from None
     problem = bar_problem(*(values[name] for name in names[:4]), **{name: values[name] for name in names[4:]})
@@ -198,14 +198,11 @@ def candles(table: CandleTable, inst_id: str, timeframe: str, ct_val: Decimal | 
             indices: Sequence[int] | None = None) -> Iterator[Candle]:
     """The table's rows (all, or those at `indices`) as closed (or, for OKX rows with confirm "0")
     forming candles."""
-    if table.volume_unit == "base" and ct_val is None:  # refused now, not at the first row
-        raise CandleFileError(f"the contract value (ctVal) of {inst_id} is needed to turn base volume into contracts")
-    return _candles(table, inst_id, timeframe, ct_val, indices)
+    return _candles(table, inst_id, timeframe, row_values(table, inst_id, ct_val), indices)
 
 
-def _candles(table: CandleTable, inst_id: str, timeframe: str, ct_val: Decimal | None,
+def _candles(table: CandleTable, inst_id: str, timeframe: str, values: Callable[[int], dict[str, Any]],
              indices: Sequence[int] | None) -> Iterator[Candle]:
-    values = row_values(table, ct_val)
     for i in range(len(table)) if indices is None else indices:
         try:
             yield Candle(inst_id=inst_id, timeframe=timeframe, **values(i))
@@ -213,8 +210,10 @@ def _candles(table: CandleTable, inst_id: str, timeframe: str, ct_val: Decimal |
             raise CandleFileError(f"{table.where(i)}: {invalid_candle(exc)}") from None
 
 
-def row_values(table: CandleTable, ct_val: Decimal | None) -> Callable[[int], dict[str, Any]]:
+def row_values(table: CandleTable, inst_id: str, ct_val: Decimal | None) -> Callable[[int], dict[str, Any]]:
     """Row index → the Candle fields of that row (ts, prices and volumes as Decimal, confirmed)."""
+    if table.volume_unit == "base" and ct_val is None:
+        raise CandleFileError(f"the contract value (ctVal) of {inst_id} is needed to turn base volume into contracts")
     cols = {name: values.tolist() for name, values in table.columns.items()}
     stamps = table.ts_ms.tolist()
     dec = lambda name, i: Decimal(_decimal_text(cols[name][i]))  # noqa: E731

@@ -38,7 +38,7 @@ COMPARE_CHUNK = 20_000  # file rows compared with the stored bars of their time 
 Progress = Callable[[int, int | None], None]  # (rows just handled, total rows when known)
 # What a file says about a bar: Feather/CSV files lack the quote volume (it is approximated), so a
 # stored bar with the exchange's own quote volume is not a conflict.
-COMPARED = {"base": VALUES[:6], "okx": VALUES}
+COMPARED = {"base": ("open", "high", "low", "close", "volume", "volume_ccy"), "okx": VALUES}
 
 
 @dataclass
@@ -83,6 +83,8 @@ def contract_value(inst_id: str, given: Decimal | None) -> Decimal | None:
 
 def import_file(db: Database, path: Path, inst_id: str, timeframe: str, ct_val: Decimal | None = None,
                 progress: Progress | None = None, replace: bool = False) -> ImportReport:
+    """Import a candle file (CandleFileError: a bad file; ImportConflict: it disagrees with stored
+    closed bars and `replace` is False). Nothing is written unless everything can be."""
     table = read_table(path)
     check_timeframe(table, timeframe)
     ct_val = contract_value(inst_id, ct_val)
@@ -106,7 +108,7 @@ def _compare(db: Database, table: CandleTable, inst_id: str, timeframe: str, ct_
     """Classify the rows against the stored bars, a chunk of the file's time range at a time (counts
     into `report`); which rows to write."""
     write = np.ones(len(table), dtype=bool)
-    values = row_values(table, ct_val)
+    values = row_values(table, inst_id, ct_val)
     names = COMPARED[table.volume_unit]
     for start in range(0, len(table), COMPARE_CHUNK):
         stop = min(start + COMPARE_CHUNK, len(table))

@@ -108,8 +108,8 @@ def _bars_from_frame(frame: pd.DataFrame, path: Path) -> Bars:
     missing = {"open", "high", "low", "close", "volume"} - set(frame.columns)
     if missing:
         raise DataFileError(f"{path}: missing columns {', '.join(sorted(missing))}")
-    return _checked(path, _times_ms(frame, path), *(_numbers(frame, c, path) for c in ("open", "high", "low", "close",
-                                                                                       "volume")))
+    columns = (_numbers(frame, c, path) for c in ("open", "high", "low", "close", "volume"))
+    return _checked(path, _times_ms(frame, path), *columns)
 
 
 def _bars_from_okx_json(data: object, path: Path) -> Bars:

@@ -111,7 +111,8 @@ def differences(stored: Sequence[Decimal], received: Sequence[Decimal],
             " ".join(f"{names[i]}={received[i]}" for i in changed))
 
 
-def fetch_stored(db: Database, inst_id: str, timeframe: str, start: datetime, end: datetime) -> dict[datetime, StoredBar]:
+def fetch_stored(db: Database, inst_id: str, timeframe: str, start: datetime,
+                 end: datetime) -> dict[datetime, StoredBar]:
     """The stored bars with start ≤ ts ≤ end as plain values (VALUES, confirmed) by bar time: what
     an import compares its rows with (no ORM objects: a whole file's range may be read)."""
     columns = [getattr(CandleRow, c) for c in VALUES]
