@@ -93,13 +93,15 @@ def _flush(session, batch: list[dict], compared: bool) -> int:  # noqa: ANN001
         with cursor.copy(f"COPY candles_incoming ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in unique:
                 copy.write_row(tuple(row[c] for c in COLUMNS))
-        if not compared:
-            cursor.execute(_CHANGED)
+        if compared:
+            cursor.execute(_MERGE)
+        else:  # both in one round trip; the first reads the stored bars before the second changes them
+            cursor.execute(f"{_CHANGED};\n{_MERGE}")
             for instrument, timeframe, bars, ts, *values in cursor.fetchall():
                 stored, received = differences(values[:len(VALUES)], values[len(VALUES):])
                 log.warning("candles_replaced", instrument=instrument, timeframe=timeframe, bars=bars,
                             first_ts=ts.isoformat(), stored=stored, received=received)
-        cursor.execute(_MERGE)
+            cursor.nextset()
         return len(cursor.fetchall())
 
 
