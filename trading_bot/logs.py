@@ -128,6 +128,17 @@ def _shared_processors() -> list[Any]:
     ]
 
 
+class _CurrentStderr:
+    """sys.stderr as it is when a line is written, not when logging was configured (a test runner
+    swaps it per command and closes the old one)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console", stream: Any = None) -> None:
     """Configure structlog and the stdlib root logger once per process."""
     renderer: Any
@@ -135,7 +146,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: Any = N
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
-    out = stream or sys.stderr
+    out = stream or _CurrentStderr()
     structlog.configure(
         processors=[*_shared_processors(), _final_redaction(renderer)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
@@ -167,9 +178,19 @@ def configure_from_settings(settings: Any, stream: Any = None) -> None:
     configure_logging(settings.log_level, fmt, stream)
 
 
+class _NamedLogger:
+    """`logger=name` bound when it logs, so the configuration in force then applies, not the one at
+    import (a command imports modules such as exchange/okx/rest.py before it configures logging)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(structlog.get_logger().bind(logger=self._name), method)
+
+
 def get_logger(name: str | None = None) -> Any:
-    log = structlog.get_logger()
-    return log.bind(logger=name) if name else log
+    return _NamedLogger(name) if name else structlog.get_logger()
 
 
 def bind_context(**values: Any) -> None:

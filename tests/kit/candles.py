@@ -28,11 +28,13 @@ def shared_frame(shared_dir: Path, name: str = FILE_15M, timeframe: str = "15m")
 def frame(closes: Sequence[float], timeframe: str = "15m", start: datetime = START, spread: float = 1.0,
           volumes: Sequence[float] | None = None, highs: Sequence[float] | None = None,
           lows: Sequence[float] | None = None) -> CandleFrame:
-    """Consecutive bars from `start` with these closes; open = previous close, high/low = max/min ± spread."""
+    """Consecutive bars from `start` with these closes; open = previous close (within the bar's
+    given high and low), high/low = max/min ± spread."""
     close = np.asarray(closes, dtype=float)
     open_ = np.r_[close[:1], close[:-1]]
     high = np.asarray(highs, dtype=float) if highs is not None else np.maximum(open_, close) + spread
     low = np.asarray(lows, dtype=float) if lows is not None else np.minimum(open_, close) - spread
+    open_ = np.clip(open_, low, high)  # a bar obeys the candle rule (a gap opens at the given extreme)
     volume = np.asarray(volumes, dtype=float) if volumes is not None else np.full(len(close), 10.0)
     stamps = to_ms(start) + np.arange(len(close), dtype=np.int64) * timeframe_ms(timeframe)
     return CandleFrame.from_arrays(timeframe, stamps, open_, high, low, close, volume)

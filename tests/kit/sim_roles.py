@@ -40,22 +40,25 @@ def role(name: str, env: dict[str, str]) -> Iterator[Proc]:
         proc.stop()
 
 
+def records(output: str, event: str) -> list[dict]:
+    """The JSON log records of `event` in a process's output, in order."""
+    pattern = re.compile(rf'"event":\s*"{re.escape(event)}"')
+    found = []
+    for line in output.splitlines():
+        if not pattern.search(line):
+            continue
+        try:
+            found.append(json.loads(line[line.index("{"):]))
+        except ValueError:
+            continue
+    return found
+
+
 def count(event: str, **fields: str) -> Callable[[str], int]:
     """How many JSON log lines of `event` (with these field values) a process output holds."""
-    pattern = re.compile(rf'"event":\s*"{re.escape(event)}"')
 
     def counter(output: str) -> int:
-        found = 0
-        for line in output.splitlines():
-            if not pattern.search(line):
-                continue
-            try:
-                record = json.loads(line[line.index("{"):])
-            except ValueError:
-                continue
-            if all(str(record.get(k)) == v for k, v in fields.items()):
-                found += 1
-        return found
+        return sum(1 for record in records(output, event) if all(str(record.get(k)) == v for k, v in fields.items()))
 
     return counter
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from trading_bot.cli.common import bootstrap, console, embedded_for_command, err_console, fail
+from trading_bot.cli.common import CONFIG_EXIT_CODE, bootstrap, console, embedded_for_command, err_console, fail
 from trading_bot.clock import parse_iso
 from trading_bot.config import INSTRUMENT_PATTERN
 from trading_bot.domain.market import TIMEFRAME_SECONDS
@@ -16,9 +16,11 @@ from trading_bot.domain.market import TIMEFRAME_SECONDS
 TIMEFRAMES = ", ".join(TIMEFRAME_SECONDS)
 
 
-def _progress() -> Progress:
+def _progress(transient: bool = False) -> Progress:
+    """A progress bar on stderr; a transient one is shown on a terminal only and gone when it ends
+    (so a refused import leaves its one error line)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console, transient=False)
+                    console=err_console, transient=transient, disable=transient and not err_console.is_terminal)
 
 
 def _check(instrument: str, *timeframes: str) -> None:
@@ -48,11 +50,15 @@ def register(app: typer.Typer) -> None:
                                                           "known for BTC-USDT-SWAP and ETH-USDT-SWAP."),
         aggregate: str = typer.Option(None, "--aggregate", help="Also build these higher timeframes from the "
                                                                 "imported bars, e.g. 15m,1H,4H."),
+        replace: bool = typer.Option(False, "--replace", help="Overwrite stored closed bars the file disagrees "
+                                                              "with (without it such a file is refused)."),
     ) -> None:
-        """Load candles into the candles table. Idempotent: importing the same file again changes
-        nothing. Feather/CSV volume is base currency (BTC); the quote volume those files lack is
-        stored as volume × close."""
-        from trading_bot.market.candle_files import CandleFileError
+        """Load candles into the candles table, all or nothing. Importing the same file again
+        changes nothing. A file with a bar that differs from the stored closed bar is refused (exit 2,
+        nothing written) unless --replace is given. A bad file (unreadable, a missing column, no bars,
+        two bars at one time, a price not above 0, high below open/close/low, low above open/close, a
+        negative volume) is refused naming its first bad data row. Feather/CSV volume is base
+        currency (BTC); the quote volume those files lack is stored as volume × close, not compared."""
         from trading_bot.market.importer import aggregate_stored, import_file
         from trading_bot.storage.db import Database
 
@@ -63,12 +69,12 @@ def register(app: typer.Typer) -> None:
         with embedded_for_command(settings):
             db = Database.from_settings(settings)
             try:
-                with _progress() as bar:
+                with _progress(transient=True) as bar:
                     task = bar.add_task(f"importing {file.name}", total=None)
-                    report = import_file(db, file, instrument, timeframe, contract,
+                    report = import_file(db, file, instrument, timeframe, contract, replace=replace,
                                          progress=lambda n, total: bar.update(task, advance=n, total=total))
-            except (CandleFileError, ValueError) as exc:
-                raise fail(str(exc)) from None
+            except ValueError as exc:  # CandleFileError, ImportConflict: the file, the row, what is wrong
+                raise fail(str(exc), CONFIG_EXIT_CODE) from None
             _print_import(report, instrument, timeframe)
             if targets and report.first is not None:
                 _aggregate(db, instrument, timeframe, targets, report.first, report.last, aggregate_stored)
@@ -155,12 +161,11 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 def _print_import(report, instrument: str, timeframe: str) -> None:  # noqa: ANN001
-    if not report.rows:
-        console.print("the file holds no candles")
-        return
+    stale = f", {report.stale_forming:,} forming bar(s) already stored closed" if report.stale_forming else ""
+    replaced = f", {report.replaced:,} conflicting replaced" if report.replaced else ""
     console.print(f"{instrument} {timeframe}: {report.rows:,} bars {report.first:%Y-%m-%d %H:%M}Z → "
-                  f"{report.last:%Y-%m-%d %H:%M}Z, {report.new:,} new, {report.rows - report.new:,} already stored",
-                  markup=False)
+                  f"{report.last:%Y-%m-%d %H:%M}Z, {report.new:,} new, {report.identical:,} identical already "
+                  f"stored{stale}{replaced}", markup=False)
     if report.missing_bars:
         console.print(f"warning: {report.missing_bars:,} bars are missing between the first and the last",
                       markup=False)

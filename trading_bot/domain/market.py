@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from trading_bot.domain.ohlc import bar_problem
 
 # The instruments the bot trades (USDT-margined perpetual swaps); settings and snapshots are held to it.
 INSTRUMENT_PATTERN = re.compile(r"^[A-Z0-9]{2,15}-USDT-SWAP$")
@@ -92,9 +94,25 @@ class Candle(Frozen):
     volume_quote: Decimal  # USDT
     confirmed: bool
 
+    @model_validator(mode="after")
+    def _obeys_the_bar_rule(self) -> Candle:
+        problem = bar_problem(self.open, self.high, self.low, self.close, volume=self.volume,
+                              volume_ccy=self.volume_ccy, volume_quote=self.volume_quote)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @property
     def close_time(self) -> datetime:
         return self.ts + timeframe_delta(self.timeframe)
+
+
+def invalid_candle(exc: ValidationError) -> str:
+    """A refused candle's reason in one line (the first error: the field, or the bar rule broken)."""
+    error = exc.errors()[0]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    field = ".".join(str(part) for part in error["loc"])
+    return f"{field}: {message}" if field else message
 
 
 class Ticker(Frozen):

@@ -48,6 +48,7 @@ def write_sorted(db: Database, candles: Iterable[Candle]) -> int:
 @dataclass
 class SinkStats:
     received: int = 0
+    refused: int = 0  # pushed bars that broke the candle rule (logged as candle_refused, not stored)
     written: int = 0
     flushes: int = 0
     lags_ms: list[float] = field(default_factory=list)  # receive → commit, per candle in the batch

@@ -97,7 +97,12 @@ class PublicFeed:
         for_each_item(message, lambda row: self._candle(row, inst_id, timeframe))
 
     def _candle(self, row: Any, inst_id: str, timeframe: str) -> None:
-        candle = parse.candle(row, inst_id, timeframe)
+        try:
+            candle = parse.candle(row, inst_id, timeframe)
+        except parse.BadCandle as bad:  # never stored; the bar's gap is filled over REST if REST has it right
+            self.candles.stats.refused += 1
+            log.warning("candle_refused", source="ws", **bad.fields())
+            return
         self.candles.add(candle)
         self.backfill.tracker.seen(candle)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from trading_bot.clock import from_ms, to_ms
 from trading_bot.domain.market import TIMEFRAME_SECONDS, Candle
+from trading_bot.domain.ohlc import first_bad_bar, float_bar_problem
 
 COLUMNS = ("open", "high", "low", "close", "volume")
 
@@ -52,8 +53,8 @@ class CandleFrame:
     def from_arrays(
         cls, timeframe: str, ts: Sequence[int] | np.ndarray, *columns: Sequence[float] | np.ndarray
     ) -> CandleFrame:
-        """`columns` in the order open, high, low, close, volume; checked once here (slices of a
-        checked frame are not checked again)."""
+        """`columns` in the order open, high, low, close, volume; checked once here against the
+        candle rule (domain/ohlc.py; slices of a checked frame are not checked again)."""
         stamps = np.ascontiguousarray(ts, dtype=np.int64)
         floats = [np.ascontiguousarray(col, dtype=np.float64) for col in columns]
         timeframe_ms(timeframe)
@@ -61,8 +62,10 @@ class CandleFrame:
             raise ValueError("a CandleFrame needs open, high, low, close and volume columns as long as ts")
         if len(stamps) > 1 and not bool(np.all(np.diff(stamps) > 0)):
             raise ValueError("CandleFrame timestamps must be strictly ascending")
-        if not all(bool(np.isfinite(col).all()) for col in floats):
-            raise ValueError("CandleFrame prices and volumes must be finite numbers")
+        bad = first_bad_bar(*floats)
+        if bad is not None:
+            problem = float_bar_problem(*(col[bad] for col in floats[:4]), volume=floats[4][bad])
+            raise ValueError(f"CandleFrame bar {from_ms(int(stamps[bad])):%Y-%m-%d %H:%M}Z: {problem}")
         return cls(timeframe, stamps, *floats)
 
     @classmethod

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from structlog.testing import capture_logs
+
 from trading_bot.domain.market import Candle
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.candles import count, fetch_candles, latest_ts, upsert_candles
@@ -32,5 +34,23 @@ def test_upsert_is_idempotent_and_closed_bars_win(database: Database) -> None:
 
 
 def test_upsert_reports_rows_written(database: Database) -> None:
-    assert upsert_candles(database, [_bar(0, "1.0"), _bar(1, "2.0")]) == 2
-    assert upsert_candles(database, [_bar(0, "1.0", confirmed=False)]) == 0  # a closed bar is kept
+    assert upsert_candles(database, [_bar(0, "100.0"), _bar(1, "200.0")]) == 2
+    assert upsert_candles(database, [_bar(0, "100.0", confirmed=False)]) == 0  # a closed bar is kept
+
+
+def test_a_closed_bar_replaced_by_a_different_closed_bar_is_logged(database: Database) -> None:
+    upsert_candles(database, [_bar(0, "90000.1"), _bar(1, "90010.2", confirmed=False)])
+    with capture_logs() as logs:
+        upsert_candles(database, [_bar(0, "90000.1")])  # the same closed bar again (a REST backfill)
+        upsert_candles(database, [_bar(1, "90011.0", confirmed=False), _bar(1, "90012.0", confirmed=True)])
+        assert logs == []  # a forming bar changes until it closes: nothing to say
+        assert upsert_candles(database, [_bar(0, "90001.5"), _bar(1, "90012.0"), _bar(2, "90020.0")]) == 3
+    assert logs == [{"event": "candles_replaced", "log_level": "warning", "logger": "trading_bot.storage.repos.candles",
+                     "instrument": "BTC-USDT-SWAP", "timeframe": "15m", "bars": 1, "first_ts": T0.isoformat(),
+                     "stored": "open=90000.1 high=90005.1 low=89995.1 close=90000.1",
+                     "received": "open=90001.5 high=90006.5 low=89996.5 close=90001.5"}]
+    assert [b.close for b in fetch_candles(database, "BTC-USDT-SWAP", "15m")] == [
+        Decimal("90001.5"), Decimal("90012.0"), Decimal("90020.0")]
+    with capture_logs() as asked:
+        upsert_candles(database, [_bar(0, "90002.5")], compared=True)  # `data import` compared and reports itself
+    assert asked == []

@@ -42,7 +42,7 @@ def test_csv_import_is_exact_and_idempotent(shared_dir: Path, tmp_path: Path, db
     path = _csv_slice(shared_dir, "okx_BTC-USDT-SWAP_15m_20230101-20260418.csv.gz", 300, tmp_path)
     first = run_cli("data", "import", str(path), "--instrument", INST, "--timeframe", "15m", env=_env(db_url))
     assert first.returncode == 0, first.stderr
-    assert "300 bars 2023-01-01 00:00Z → 2023-01-04 02:45Z, 300 new, 0 already stored" in first.stdout
+    assert "300 bars 2023-01-01 00:00Z → 2023-01-04 02:45Z, 300 new, 0 identical already stored" in first.stdout
     assert count(database, INST, "15m") == 300
     stored = fetch_candles(database, INST, "15m", limit=300)
     text = pd.read_csv(path, dtype=str)
@@ -55,7 +55,7 @@ def test_csv_import_is_exact_and_idempotent(shared_dir: Path, tmp_path: Path, db
         assert candle.volume_quote == Decimal(row["volume"]) * Decimal(row["close"]) and candle.confirmed
     again = _invoke(db_url, "data", "import", str(path), "--instrument", INST, "--timeframe", "15m")
     assert again.exit_code == 0, again.stderr
-    assert "0 new, 300 already stored" in again.stdout
+    assert "0 new, 300 identical already stored" in again.stdout
     assert count(database, INST, "15m") == 300 and fetch_candles(database, INST, "15m", limit=300) == stored
 
 
@@ -91,11 +91,11 @@ def test_refuses_a_file_that_is_not_the_timeframe_given_and_unknown_contract_val
         shared_dir: Path, tmp_path: Path, db_url: str, database) -> None:  # noqa: ANN001
     one_minute = _csv_slice(shared_dir, "okx_BTC-USDT-SWAP_1m_20260101-20260116.csv.gz", 30, tmp_path)
     wrong = _invoke(db_url, "data", "import", str(one_minute), "--instrument", INST, "--timeframe", "15m")
-    assert wrong.exit_code == 1 and "is not a 15m boundary: is the file really 15m?" in wrong.stderr
+    assert wrong.exit_code == 2 and "is not a 15m boundary: is the file really 15m?" in wrong.stderr
     unknown = _invoke(db_url, "data", "import", str(one_minute), "--instrument", "SOL-USDT-SWAP", "--timeframe", "1m")
-    assert unknown.exit_code == 1 and "contract value (ctVal) of SOL-USDT-SWAP is needed" in unknown.stderr
+    assert unknown.exit_code == 2 and "contract value (ctVal) of SOL-USDT-SWAP is needed" in unknown.stderr
     missing = _invoke(db_url, "data", "import", str(tmp_path / "nope.csv"), "--instrument", INST, "--timeframe", "1m")
-    assert missing.exit_code == 1 and "no such file" in missing.stderr
+    assert missing.exit_code == 2 and "no such file" in missing.stderr
     assert count(database, INST, "15m") == count(database, "SOL-USDT-SWAP", "1m") == 0
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.kit.okx_fixtures import recorded
 from tests.kit.okx_http import Reply, ScriptedOkx, Seen, scripted_okx
@@ -218,3 +219,26 @@ def test_algo_orders_place_list_cancel(okx: ScriptedOkx, rest: OkxRest) -> None:
     assert {s.query["ordType"] for s in okx.seen("/api/v5/trade/orders-algo-pending")} == {"conditional", "oco"}
     rest.cancel_algo_orders("LTC-USDT-SWAP", [pending[0].algo_id])
     assert okx.seen("/api/v5/trade/cancel-algos")[0].json() == [{"instId": "LTC-USDT-SWAP", "algoId": "2017146754403004416"}]
+
+
+def test_a_bad_bar_is_left_out_counted_and_logged_and_the_paging_goes_on(okx: ScriptedOkx, rest: OkxRest) -> None:
+    step = timedelta(minutes=15)
+    newest = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    rows = _candle_rows(newest, 20, step)
+    rows[3] = [rows[3][0], "10", "8.5", "9", "10.5", "100", "1", "1050", "1"]  # high below low, close above high
+
+    def recent(seen: Seen) -> Reply:
+        cursor = int(seen.query.get("after", to_ms(newest) + 1))
+        return _ok([r for r in rows if int(r[0]) < cursor][: int(seen.query["limit"])])
+
+    okx.always("/api/v5/market/candles", recent)
+    with capture_logs() as logs:
+        bars = rest.candles("BTC-USDT-SWAP", "15m", limit=10)
+    bad = newest - 3 * step
+    assert [b.ts for b in bars] == [newest - k * step for k in range(10, -1, -1) if k != 3]  # one more page for 10
+    assert [int(s.query["limit"]) for s in okx.seen("/api/v5/market/candles")] == [10, 1]
+    assert rest.refused_candles == 1
+    assert [entry for entry in logs if entry["event"] == "candle_refused"] == [{
+        "event": "candle_refused", "log_level": "warning", "logger": "trading_bot.exchange.okx.rest", "source": "rest",
+        "instrument": "BTC-USDT-SWAP", "timeframe": "15m", "ts": bad.isoformat(),
+        "reason": "high 8.5 is below low 9"}]

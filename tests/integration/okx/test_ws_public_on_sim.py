@@ -4,9 +4,10 @@ period, each identical to the source file (15m as recorded, 1H/4H as their exact
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from tests.kit.candles import FILE_15M, shared_frame
 from tests.kit.sim import running_sim
-from tests.kit.sim_roles import connected, role, sim_env
+from tests.kit.sim_roles import connected, count, records, role, sim_env
 from tests.kit.waiting import wait_until
 from trading_bot.clock import from_ms
 from trading_bot.domain.market import Candle, timeframe_delta
@@ -94,3 +95,28 @@ def test_every_replayed_bar_is_stored_exactly_through_two_dropped_connections(
             want = source[ts] if timeframe == "15m" else aggregate(source, ts, step)
             assert stored(bars[ts]) == want, f"{timeframe} bar {ts}: stored {stored(bars[ts])} != source {want}"
             assert bars[ts].volume == bars[ts].volume_ccy * 100  # contracts of 0.01 BTC
+
+
+def test_a_bad_bar_over_rest_or_the_websocket_is_refused_and_the_feed_goes_on(
+        shared_dir: Path, tmp_path: Path, db_url: str, redis_url: str, namespace: str, database: Database) -> None:
+    source = source_bars(shared_dir)
+    opened = datetime(2026, 1, 5, tzinfo=UTC)  # the bar forming at START
+    with running_sim(data=[shared_dir / "data" / FILE_15M], start=START, faults={"bad_candles": 1}) as sim:
+        env = sim_env(sim, tmp_path, db_url, redis_url, namespace)
+        with role("ws-public", env) as proc:
+            proc.wait_for(connected("business"), timeout=40)  # after the startup backfill (its first row spoiled)
+            sim.set_faults(bad_candles=1)  # the next candle pushed
+            proc.wait_for(lambda out: count("candle_refused", source="ws")(out) == 1, timeout=20)
+            sim.advance(minutes=30)  # 00:00 and 00:15 close
+            wait_until(lambda: opened + timedelta(minutes=15) in closed_bars(database, "15m"), 20,
+                       "the 00:15 bar closed after the refusals")
+        assert "Traceback" not in proc.output, proc.output[-3000:]
+    refusals = records(proc.output, "candle_refused")
+    assert [{k: r[k] for k in ("source", "instrument", "timeframe", "ts")} for r in refusals] == [
+        {"source": source, "instrument": BTC, "timeframe": "15m", "ts": opened.isoformat()} for source in ("rest", "ws")]
+    assert all(re.fullmatch(r"high [0-9.]+ is below low [0-9.]+", r["reason"]) for r in refusals)
+    bars = fetch_candles(database, BTC, "15m")
+    assert all(bar.low <= min(bar.open, bar.close) and bar.high >= max(bar.open, bar.close) for bar in bars)
+    closed = closed_bars(database, "15m")
+    assert [stored(closed[opened + k * timedelta(minutes=15)]) for k in (0, 1)] == [
+        source[opened + k * timedelta(minutes=15)] for k in (0, 1)]

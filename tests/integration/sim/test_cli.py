@@ -73,6 +73,15 @@ def test_a_taken_port_is_one_line_naming_where_it_came_from(tmp_path: Path) -> N
         assert result.stderr == f"error: port {port} on 127.0.0.1 is taken ({source})\n"
 
 
+def test_a_bad_row_in_a_data_file_is_one_line_naming_file_and_row(tmp_path: Path) -> None:
+    path = tmp_path / "okx_BTC-USDT-SWAP_1m.csv"
+    path.write_text("ts_ms,open,high,low,close,volume\n1767571200000,100,101,99,100,1\n"
+                    "1767571260000,100,99.5,99.8,99.6,1\n1767571320000,100,101,99,100,1\n")
+    result = run_cli("sim", env=clean_env(VAR_DIR=str(tmp_path), SIM_DATA=str(path)))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {path}: data row 2 (bar 2026-01-05 00:01Z): high 99.5 is below low 99.8\n"
+
+
 def test_run_prepares_credentials_every_role_reads_in_simulator_mode(tmp_path: Path) -> None:
     settings = load_settings(var_dir=tmp_path / "var", sim_port=18555)
     prepare_simulator(settings)

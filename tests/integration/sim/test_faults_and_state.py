@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -120,6 +121,28 @@ async def test_a_position_event_is_pushed_even_when_the_periodic_snapshot_is_due
     rows = [(p["eventType"], row["pos"]) for p in pushes for row in p["data"]]
     assert ("event_update", "0") in rows, pushes
     assert {p["eventType"] for p in pushes} == {"event_update", "snapshot"}
+
+
+def test_bad_candle_fault_spoils_the_next_rows_served_over_rest_and_the_websocket() -> None:
+    with running_sim(speed=0) as sim:
+        market = sim.okx(MarketAPI)
+        clean = market.get_candlesticks(instId=INST, bar="15m", limit="3")["data"]
+        sim.set_faults(bad_candles=3)
+        spoiled = market.get_candlesticks(instId=INST, bar="15m", limit="2")["data"]
+        assert [row[2] for row in spoiled] == [str(Decimal(row[3]) / 2) for row in clean[:2]]  # high = low / 2
+        assert [row[:2] + row[3:] for row in spoiled] == [row[:2] + row[3:] for row in clean[:2]]
+        assert sim.venue_state()["faults"]["bad_candles"] == 1  # one left for the next row served
+
+        async def first_push() -> list[str]:
+            async with websockets.connect(sim.ws_business_url) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "candle15m", "instId": INST}]}))
+                await ws.recv()
+                return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))["data"][0]
+
+        pushed = asyncio.run(first_push())
+        assert Decimal(pushed[2]) < Decimal(pushed[3]) and pushed[0] == clean[0][0]  # the forming bar, spoiled
+        assert sim.venue_state()["faults"]["bad_candles"] == 0
+        assert market.get_candlesticks(instId=INST, bar="15m", limit="3")["data"] == clean
 
 
 def test_fast_forward_clock_is_the_venue_clock() -> None:

@@ -74,38 +74,38 @@ def test_floor_pivots_of_the_previous_utc_day() -> None:
     assert partial.missing["pivots"] == "the window does not hold the whole previous UTC day"
 
 
-HIGHS = [1, 2, 5, 2, 1, 3, 7, 3, 2, 1]
+HIGHS = [11, 12, 15, 12, 11, 13, 17, 13, 12, 11]
 LOWS = [5, 4, 3, 4, 1, 4, 6, 2, 3, 4]
 
 
 def test_fractals_need_two_strictly_lower_highs_or_higher_lows_on_each_side() -> None:
-    bars = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), HIGHS, LOWS, [2] * 10, [1] * 10)
+    bars = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), HIGHS, LOWS, [8] * 10, [1] * 10)
     fractals = find_fractals(bars)
-    assert list(zip(fractals.at, fractals.price, strict=True)) == [(2, 5), (4, 1), (6, 7), (7, 2)]
-    flat_top = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), [1, 2, 5, 5, 1, 0], [0] * 6, [1] * 6, [1] * 6)
+    assert list(zip(fractals.at, fractals.price, strict=True)) == [(2, 15), (4, 1), (6, 17), (7, 2)]
+    flat_top = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), [11, 12, 15, 15, 11, 10], [1] * 6, [5] * 6, [1] * 6)
     assert find_fractals(flat_top).at == []
 
 
 def test_support_and_resistance_use_only_fractals_confirmed_two_bars_later() -> None:
-    bars = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), HIGHS, LOWS, [2] * 10, [1] * 10)
+    bars = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), HIGHS, LOWS, [8] * 10, [1] * 10)
     fractals = find_fractals(bars)
-    assert support_resistance(fractals, 0, 9, 3.0, None) == ([2, 1], [5, 7])
-    assert support_resistance(fractals, 0, 8, 3.0, None) == ([1], [5, 7])  # the low at bar 7 is not yet known
-    assert support_resistance(fractals, 1, 9, 3.0, None) == ([2, 1], [7])  # bar 2 needs bar 0 inside the window
+    assert support_resistance(fractals, 0, 9, 8.0, None) == ([2, 1], [15, 17])
+    assert support_resistance(fractals, 0, 8, 8.0, None) == ([1], [15, 17])  # the low at bar 7 is not yet known
+    assert support_resistance(fractals, 1, 9, 8.0, None) == ([2, 1], [17])  # bar 2 needs bar 0 inside the window
 
 
 def test_volume_profile_point_of_control_and_value_area() -> None:
-    # One wide bar sets the range 0..24 (24 rows of height 1); flat bars put their volume in one row.
-    prices = [12] + [10.5] * 5 + [11.5] * 4 + [12.5] * 3 + [9.5] * 3 + [13.5] * 2 + [5.5] * 2
+    # One wide bar sets the range 100..124 (24 rows of height 1); flat bars put their volume in one row.
+    prices = [112] + [110.5] * 5 + [111.5] * 4 + [112.5] * 3 + [109.5] * 3 + [113.5] * 2 + [105.5] * 2
     volumes = [1] + [2] * 5 + [1] * 4 + [2] * 3 + [1] * 3 + [1] * 2 + [1] * 2
-    highs = [24] + prices[1:]
-    lows = [0] + prices[1:]
+    highs = [124] + prices[1:]
+    lows = [100] + prices[1:]
     bars = _bars("15m", datetime(2026, 1, 5, tzinfo=UTC), highs, lows, prices, volumes)
     profile = analyse(Window(bars)).indicators.volume_profile
-    # rows: 10 -> 10, 11 -> 4, 12 -> 7, 9 -> 3, 13 -> 2, 5 -> 2; total 28, value area ≥ 19.6:
-    # POC row 10 (10), then up to row 11 (4 > 3), then up to row 12 (7 > 3): 21 ≥ 19.6
+    # rows: 110 -> 10, 111 -> 4, 112 -> 7, 109 -> 3, 113 -> 2, 105 -> 2; total 28, value area ≥ 19.6:
+    # POC row 110 (10), then up to row 111 (4 > 3), then up to row 112 (7 > 3): 21 ≥ 19.6
     assert profile is not None
-    assert (profile.poc, profile.value_area_low, profile.value_area_high) == (10.5, 10.0, 13.0)
+    assert (profile.poc, profile.value_area_low, profile.value_area_high) == (110.5, 110.0, 113.0)
 
 
 def test_volume_profile_needs_20_bars_and_a_price_range() -> None:

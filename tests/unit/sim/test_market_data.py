@@ -101,3 +101,33 @@ def test_merge_prefers_fine_bars() -> None:
     fine = Bars.from_columns(900_000 + np.arange(15) * 60_000, 60_000, [1] * 15, [3] * 15, [0.4] * 15, [1] * 15, [1] * 15)
     merged = merge_resolutions([coarse, fine])
     assert merged.ts.tolist() == [0, *range(900_000, 1_800_000, 60_000), 1_800_000, 2_700_000]
+
+
+SIM_CSV = "ts_ms,date,open,high,low,close,volume\n"
+SIM_ROWS = [f"{JAN5 + k * 60_000},2026-01-05T00:0{k}:00Z,100,101,99,100.5,2" for k in range(3)]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("inverted.csv", SIM_CSV + "\n".join([SIM_ROWS[0], SIM_ROWS[1].replace(",101,99,", ",98,99,"), SIM_ROWS[2]]),
+     "data row 2 (bar 2026-01-05 00:01Z): high 98.0 is below low 99.0"),
+    ("nan.csv", SIM_CSV + "\n".join([*SIM_ROWS[:2], SIM_ROWS[2].replace(",100.5,", ",NaN,")]),
+     "data row 3 (bar 2026-01-05 00:02Z): close NaN is not a finite number"),
+    ("negative.csv", SIM_CSV + "\n".join([SIM_ROWS[0].replace(",2", ",-2"), *SIM_ROWS[1:]]),
+     "data row 1 (bar 2026-01-05 00:00Z): volume -2.0 is negative"),
+    ("text.csv", SIM_CSV + "\n".join([SIM_ROWS[0], SIM_ROWS[1].replace(",100.5,", ",abc,"), SIM_ROWS[2]]),
+     "data row 2: close 'abc' is not a number"),
+    ("twice.csv", SIM_CSV + "\n".join([SIM_ROWS[2], SIM_ROWS[0], SIM_ROWS[2]]),
+     "data rows 1 and 3 have the same bar time 2026-01-05 00:02Z"),
+    ("bad.json", '{"data": [["1767571200000", "100", "101", "99", "100", "10", "0.1"], ["1767571260000", "x"]]}',
+     'data row 2: expected numbers [ts, o, h, l, c, vol, volCcy, …], got ["1767571260000", "x"]'),
+    ("inverted.json", '{"data": [["1767571200000", "100", "101", "99", "100", "10", "0.1"], '
+                      '["1767571260000", "100", "99", "101", "100", "10", "0.1"]]}',
+     "data row 2 (bar 2026-01-05 00:01Z): high 99.0 is below low 101.0"),
+])
+def test_a_bad_row_in_a_data_file_is_refused_naming_the_file_and_the_row(tmp_path: Path, name: str, content: str,
+                                                                         message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(files.DataFileError) as refused:
+        SimMarket.from_files([str(path)])
+    assert str(refused.value) == f"{path}: {message}"

@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from trading_bot.domain.market import (
     BookLevel,
     Candle,
@@ -22,6 +24,7 @@ from trading_bot.domain.market import (
     OpenInterest,
     OrderBook,
     Ticker,
+    invalid_candle,
 )
 from trading_bot.domain.orders import Account, AlgoOrder, Fill, Order, OrderAck, Position
 from trading_bot.exchange.okx.values import (
@@ -80,18 +83,39 @@ def instrument(raw: Any) -> Instrument:
     )
 
 
+class BadCandle(ParseError):
+    """A candle row of a known instrument, timeframe and bar time that cannot be a candle (a field is
+    not a number, or the bar breaks the candle rule): the caller logs it with these and moves on."""
+
+    def __init__(self, inst_id: str, timeframe: str, ts: datetime, reason: str) -> None:
+        super().__init__(f"{inst_id} {timeframe} bar {ts.isoformat()}: {reason}")
+        self.inst_id, self.timeframe, self.ts, self.reason = inst_id, timeframe, ts, reason
+
+    def fields(self) -> dict[str, str]:
+        """For the `candle_refused` warning."""
+        return {"instrument": self.inst_id, "timeframe": self.timeframe, "ts": self.ts.isoformat(),
+                "reason": self.reason}
+
+
 def candle(row: Any, inst_id: str, timeframe: str) -> Candle:
-    """One `[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]` row (REST and WS alike)."""
+    """One `[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]` row (REST and WS alike). A row
+    without a bar time raises ParseError; one with a bar time but bad values raises BadCandle."""
     if not isinstance(row, Sequence) or isinstance(row, str) or len(row) < 9:
         raise ParseError(f"candle row must be a list of 9 fields, got {row!r:.120}")
-    o, h, low, c, vol, vol_ccy, vol_quote = (to_decimal(v, "candle field") for v in row[1:8])
-    confirm = str(row[8]).strip()
-    if confirm not in ("0", "1"):
-        raise ParseError(f"candle confirm flag {row[8]!r} is not 0 or 1")
-    return Candle(
-        inst_id=inst_id, timeframe=timeframe, ts=ms_to_datetime(row[0], "candle ts"), open=o, high=h, low=low,
-        close=c, volume=vol, volume_ccy=vol_ccy, volume_quote=vol_quote, confirmed=confirm == "1",
-    )
+    opened = ms_to_datetime(row[0], "candle ts")
+    try:
+        o, h, low, c, vol, vol_ccy, vol_quote = (to_decimal(v, "candle field") for v in row[1:8])
+        confirm = str(row[8]).strip()
+        if confirm not in ("0", "1"):
+            raise ParseError(f"candle confirm flag {row[8]!r} is not 0 or 1")
+        return Candle(
+            inst_id=inst_id, timeframe=timeframe, ts=opened, open=o, high=h, low=low,
+            close=c, volume=vol, volume_ccy=vol_ccy, volume_quote=vol_quote, confirmed=confirm == "1",
+        )
+    except ParseError as exc:
+        raise BadCandle(inst_id, timeframe, opened, str(exc)) from None
+    except ValidationError as exc:
+        raise BadCandle(inst_id, timeframe, opened, invalid_candle(exc)) from None
 
 
 def ticker(raw: Any) -> Ticker:

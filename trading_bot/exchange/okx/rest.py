@@ -30,11 +30,13 @@ from trading_bot.exchange.instruments import InstrumentCache, fmt
 from trading_bot.exchange.okx import parse
 from trading_bot.exchange.okx.envelope import first
 from trading_bot.exchange.okx.transport import OkxTransport
+from trading_bot.logs import get_logger
 
 SWAP = "SWAP"
 MARKET_PX = "-1"  # an algo's order price of -1 = execute at market when triggered
 RECENT_PAGE, HISTORY_PAGE = 300, 100  # OKX's per-request maxima for candles / history-candles
 ALGO_TYPES = ("conditional", "oco")  # orders-algo-pending takes one ordType per request
+log = get_logger(__name__)
 
 
 class OkxRest:
@@ -42,6 +44,7 @@ class OkxRest:
         self.transport = transport
         self.instruments = InstrumentCache(self._fetch_instrument)
         self._pos_mode: str | None = None
+        self.refused_candles = 0  # bars the exchange sent that broke the candle rule
 
     def close(self) -> None:
         self.transport.close()
@@ -73,18 +76,28 @@ class OkxRest:
         """Up to `limit` bars opening before `before` (default: up to now), oldest first.
 
         Pages backwards through /market/candles and continues with /market/history-candles once
-        the recent endpoint runs dry."""
+        the recent endpoint runs dry. A bar that cannot be a candle (BadCandle) is left out with a
+        `candle_refused` warning and counted in `refused_candles`."""
         found: dict[datetime, Candle] = {}
         cursor = str(to_ms(before)) if before is not None else ""
         recent = True
         while len(found) < limit:
             page = min(RECENT_PAGE if recent else HISTORY_PAGE, limit - len(found))
             rows = self._candle_page(inst_id, timeframe, cursor, page, recent)
-            bars = [parse.candle(row, inst_id, timeframe) for row in rows]
-            found.update((bar.ts, bar) for bar in bars)
-            if bars:
-                cursor = str(to_ms(min(bar.ts for bar in bars)))
-            if len(bars) < page:
+            opened = []
+            for row in rows:
+                try:
+                    bar = parse.candle(row, inst_id, timeframe)
+                except parse.BadCandle as bad:
+                    self.refused_candles += 1
+                    log.warning("candle_refused", source="rest", **bad.fields())
+                    opened.append(bad.ts)
+                    continue
+                found[bar.ts] = bar
+                opened.append(bar.ts)
+            if opened:
+                cursor = str(to_ms(min(opened)))
+            if len(rows) < page:
                 if not recent:
                     break
                 recent = False

@@ -9,12 +9,15 @@
 - `timeout_next_orders`: the next N order placements ARE executed but answered 50004 (HTTP 400),
   like OKX's "timeout; does not mean the request failed";
 - `pause_pushes`: WebSocket pushes are held back (market data dropped, private events queued);
+- `bad_candles`: the next N candle rows served (REST candles/history-candles, WebSocket candle pushes)
+  have a high below their low, as a broken feed would send;
 - dropping every WebSocket connection is an action, not a switch (`SimServer.drop_websockets`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -25,6 +28,7 @@ class Faults:
     fail_next: int = 0
     timeout_next_orders: int = 0
     pause_pushes: bool = False
+    bad_candles: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
@@ -43,6 +47,16 @@ class Faults:
             self.timeout_next_orders -= 1
             return True
         return False
+
+    def spoil_candles(self, rows: list[list[str]]) -> list[list[str]]:
+        """OKX candle rows as served, the first `bad_candles` of them with high = low / 2."""
+        spoiled = []
+        for row in rows:
+            if self.bad_candles > 0:
+                self.bad_candles -= 1
+                row = [row[0], row[1], str(Decimal(row[3]) / 2), *row[3:]]
+            spoiled.append(row)
+        return spoiled
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

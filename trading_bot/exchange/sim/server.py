@@ -194,6 +194,8 @@ class SimServer:
         self.sync()
         in_time = self.venue.now_ms * 1000
         data = route.handler(self.venue, query)
+        if endpoint in ("market/candles", "market/history-candles"):
+            data = self.faults.spoil_candles(data)
         self.hub.collect_events()
         if endpoint == "trade/order" and self.faults.take_order_timeout():
             return _json({"code": "50004", "msg": TIMEOUT_MSG, "data": []}, 400)

@@ -296,7 +296,7 @@ class WsHub:
 
     async def _push_candles(self, conn: Conn, sub: Sub) -> None:
         rows = self._candle_rows(sub.arg, sub.last_confirmed if sub.last_confirmed >= 0 else None)
-        for row in reversed(rows):  # oldest first: every closed bar, then the forming one
+        for row in self.server.faults.spoil_candles(rows[::-1]):  # oldest first: every closed bar, then the forming one
             if row[8] == "1":
                 sub.last_confirmed = max(sub.last_confirmed, int(row[0]))
             await self._send(conn, {"arg": sub.arg, "data": [row]})

@@ -1,4 +1,11 @@
-"""Candles in PostgreSQL: batched idempotent upserts and range reads (oldest first)."""
+"""Candles in PostgreSQL: batched idempotent upserts and range reads (oldest first).
+
+A forming bar changes until it closes, so it is updated in place; a closed bar is never replaced by
+a forming one. A closed bar replaced by a different closed one (the venue's REST or WebSocket
+disagreeing with what is stored, e.g. a file's approximated quote volume) is logged as
+`candles_replaced` per series with the first such bar, stored and received values: never silent.
+`data import` compares with `fetch_stored` first and refuses conflicts unless told to replace.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,14 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from trading_bot.domain.market import Candle
+from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import Candle as CandleRow
 
+log = get_logger(__name__)
 BATCH_SIZE = 2000
+VALUES = ("open", "high", "low", "close", "volume", "volume_ccy", "volume_quote")
+StoredBar = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal, bool]  # VALUES, confirmed
 
 
 def _row(candle: Candle) -> dict:
@@ -31,26 +42,36 @@ def _row(candle: Candle) -> dict:
     }
 
 
-def upsert_candles(db: Database, candles: Iterable[Candle], batch_size: int = BATCH_SIZE) -> int:
-    """Insert or update candles; a forming bar is updated in place, a closed bar is never
-    overwritten by a forming one. Returns the number of rows written."""
+def upsert_candles(db: Database, candles: Iterable[Candle], batch_size: int = BATCH_SIZE,
+                   compared: bool = False) -> int:
+    """Insert or update candles in one transaction; a forming bar is updated in place, a closed bar
+    is never overwritten by a forming one. `compared`: the caller compared its bars with the stored
+    ones first and reports what it replaces (`data import`), so replaced closed bars are not looked
+    for again. Returns the number of rows written."""
     written = 0
     batch: list[dict] = []
     with db.session() as session:
         for candle in candles:
             batch.append(_row(candle))
             if len(batch) >= batch_size:
-                written += _flush(session, batch)
+                written += _flush(session, batch, compared)
                 batch = []
         if batch:
-            written += _flush(session, batch)
+            written += _flush(session, batch, compared)
     return written
 
 
-COLUMNS = ("instrument", "timeframe", "ts", "open", "high", "low", "close", "volume", "volume_ccy",
-           "volume_quote", "confirmed")
+COLUMNS = ("instrument", "timeframe", "ts", *VALUES, "confirmed")
 _STAGE = """CREATE TEMP TABLE IF NOT EXISTS candles_incoming
     (LIKE candles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"""
+_CHANGED = f"""SELECT DISTINCT ON (i.instrument, i.timeframe)
+        i.instrument, i.timeframe, count(*) OVER (PARTITION BY i.instrument, i.timeframe), i.ts,
+        {", ".join(f"c.{c}" for c in VALUES)}, {", ".join(f"i.{c}" for c in VALUES)}
+    FROM candles_incoming i JOIN candles c
+        ON c.instrument = i.instrument AND c.timeframe = i.timeframe AND c.ts = i.ts
+    WHERE c.confirmed AND i.confirmed
+        AND ({", ".join(f"c.{c}" for c in VALUES)}) IS DISTINCT FROM ({", ".join(f"i.{c}" for c in VALUES)})
+    ORDER BY i.instrument, i.timeframe, i.ts"""
 _MERGE = f"""INSERT INTO candles ({", ".join(COLUMNS)})
     SELECT {", ".join(COLUMNS)} FROM candles_incoming
     ON CONFLICT (instrument, timeframe, ts) DO UPDATE SET
@@ -59,7 +80,7 @@ _MERGE = f"""INSERT INTO candles ({", ".join(COLUMNS)})
     RETURNING ts"""
 
 
-def _flush(session, batch: list[dict]) -> int:  # noqa: ANN001
+def _flush(session, batch: list[dict], compared: bool) -> int:  # noqa: ANN001
     """COPY the batch into a session-local staging table, then one INSERT … SELECT … ON CONFLICT:
     an order of magnitude cheaper per row than parameterised INSERTs (ws-public writes thousands
     of bars per second). A closed bar is never overwritten by a forming one."""
@@ -72,8 +93,35 @@ def _flush(session, batch: list[dict]) -> int:  # noqa: ANN001
         with cursor.copy(f"COPY candles_incoming ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in unique:
                 copy.write_row(tuple(row[c] for c in COLUMNS))
-        cursor.execute(_MERGE)
+        if compared:
+            cursor.execute(_MERGE)
+        else:  # both in one round trip; the first reads the stored bars before the second changes them
+            cursor.execute(f"{_CHANGED};\n{_MERGE}")
+            for instrument, timeframe, bars, ts, *values in cursor.fetchall():
+                stored, received = differences(values[:len(VALUES)], values[len(VALUES):])
+                log.warning("candles_replaced", instrument=instrument, timeframe=timeframe, bars=bars,
+                            first_ts=ts.isoformat(), stored=stored, received=received)
+            cursor.nextset()
         return len(cursor.fetchall())
+
+
+def differences(stored: Sequence[Decimal], received: Sequence[Decimal],
+                names: Sequence[str] = VALUES) -> tuple[str, str]:
+    """The values (named by `names`) that differ, as `name=value …` for the stored and the received bar."""
+    changed = [i for i, (a, b) in enumerate(zip(stored, received, strict=True)) if a != b]
+    return (" ".join(f"{names[i]}={stored[i]}" for i in changed),
+            " ".join(f"{names[i]}={received[i]}" for i in changed))
+
+
+def fetch_stored(db: Database, inst_id: str, timeframe: str, start: datetime,
+                 end: datetime) -> dict[datetime, StoredBar]:
+    """The stored bars with start ≤ ts ≤ end as plain values (VALUES, confirmed) by bar time: what
+    an import compares its rows with (no ORM objects: a whole file's range may be read)."""
+    columns = [getattr(CandleRow, c) for c in VALUES]
+    query = select(CandleRow.ts, *columns, CandleRow.confirmed).where(
+        CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe, CandleRow.ts >= start, CandleRow.ts <= end)
+    with db.session() as session:
+        return {ts: tuple(values) for ts, *values in session.execute(query)}  # type: ignore[misc]
 
 
 def _to_domain(row: CandleRow) -> Candle:
