@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from trading_bot.cli.common import CONFIG_EXIT_CODE, bootstrap, console, embedded_for_command, err_console, fail
+from trading_bot.cli.common import bootstrap, console, embedded_for_command, err_console, fail
 from trading_bot.clock import parse_iso
-from trading_bot.config import INSTRUMENT_PATTERN
+from trading_bot.config import CONFIG_EXIT_CODE, INSTRUMENT_PATTERN
 from trading_bot.domain.market import TIMEFRAME_SECONDS
 
 TIMEFRAMES = ", ".join(TIMEFRAME_SECONDS)
