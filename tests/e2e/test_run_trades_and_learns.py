@@ -136,8 +136,10 @@ def test_run_trades_on_the_simulator_journals_every_cent_and_learns(run: Proc, e
     assert max(entries.values()) == 1, "no cycle placed two orders"
     filled = [c for c in cycles if c.outcome == "filled"]
     assert filled and {e["stage"] for e in filled[0].timeline} >= FULL_TIMELINE
-    finished = [c for c in cycles if c.finished_at is not None]
+    finished = [c for c in cycles if c.finished_at is not None and c.outcome != "missed"]
     assert len(finished) >= 10 and all(c.timeline[0]["stage"] == "COLLECTING" for c in finished)
+    missed = [c for c in cycles if c.outcome == "missed"]  # slots no cycle started for (one every second here)
+    assert all(c.error and not c.timeline for c in missed), [(c.id, c.error) for c in missed]
     halted_cycles = [c for c in finished if c.outcome and "emergency" in c.outcome]
     assert halted_cycles, Counter(c.outcome for c in finished)
     assert not [c for c in finished if c.started_at > halted_cycles[0].started_at and c.outcome == "filled"]

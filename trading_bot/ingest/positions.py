@@ -4,14 +4,16 @@ goes to zero: realised price PnL, fees and funding as OKX accumulated them for t
 OKX pushes a closed position once with `pos` "0" and its final totals; when that push is missed
 (ws-private down, reconnect) the position merely vanishes from the REST snapshot, and the totals
 are rebuilt from the stored fills. The set of open positions is kept in Redis so a restarted
-consumer still knows what was open before.
+consumer still knows what was open before; a position it never saw (opened and closed while it was
+down, or Redis lost the set) is found through the journal: an open trade with no position on the
+venue whose closing fills are stored closed unobserved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import redis
@@ -28,12 +30,14 @@ from trading_bot.storage.dedup import publish_once
 from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.repos.fills import fills_since
 from trading_bot.storage.repos.positions import record_closed_position
+from trading_bot.storage.repos.trades import open_trades
 from trading_bot.storage.streams import TRADE_POSITIONS, Keys
 
 log = get_logger(__name__)
 ZERO = Decimal(0)
 Key = tuple[str, str]  # (instrument, posSide)
 OPEN_POSITIONS = TypeAdapter(list[Position])  # the JSON list at Keys.positions(): every open position
+ENTRY_FILL_SLACK = timedelta(minutes=1)  # a trade's entry time is its order's update, the fill may precede it
 
 
 @dataclass(frozen=True)
@@ -66,15 +70,43 @@ class PositionBook:
         self._open(key, position)
 
     def on_snapshot(self, positions: list[Position], now: datetime) -> None:
-        """The full list of open positions (REST, after a (re)connect): anything we held that is
-        not in it closed while we were not listening."""
+        """The full list of open positions (REST, after a (re)connect, asked for at `now`): anything
+        we held, or the journal holds, that is not in it closed while we were not listening."""
         current = {(p.inst_id, p.pos_side): p for p in positions}
-        for key, previous in list(self.held.items()):
+        for key, previous in [*self.held.items(), *self._journaled_unseen(current, now)]:
             live = current.get(key)
             if live is None or live.side != previous.side:
                 self._close(key, previous, self._totals_from_fills(previous, now))
         for key, position in current.items():
             self._open(key, position)
+
+    def _journaled_unseen(self, current: dict[Key, Position], now: datetime) -> list[tuple[Key, Position]]:
+        """Open trades of the journal entered before `now` that this book never held and the venue
+        does not list, as positions, when their stored fills show them closed."""
+        live = {(p.inst_id, p.side) for p in current.values()} | {(p.inst_id, p.side) for p in self.held.values()}
+        found = []
+        for trade in open_trades(self.db, self.run_id):
+            if (trade.instrument, trade.side) in live or trade.entry_ts >= now:
+                continue
+            position = self._from_fills(trade.instrument, trade.side, trade.size, trade.entry_ts)
+            if position is not None:
+                found.append(((position.inst_id, position.pos_side), position))
+        return found
+
+    def _from_fills(self, inst_id: str, side: str, size: Decimal, entry_ts: datetime) -> Position | None:
+        opening = "buy" if side == "long" else "sell"
+        fills = fills_since(self.db, inst_id, entry_ts - ENTRY_FILL_SLACK, self.run_id)
+        entry = next((f for f in fills if f.side == opening), None)
+        if entry is None:
+            return None
+        closed = sum((f.size for f in fills if f.side != opening and f.pos_side == entry.pos_side
+                      and f.ts >= entry.ts), ZERO)
+        if closed < size:
+            return None  # not (yet) closed as far as the stored fills tell
+        return Position(inst_id=inst_id, side=side, pos_side=entry.pos_side, mgn_mode="isolated", size=size,  # type: ignore[arg-type]
+                        avg_px=entry.price, mark_px=None, upl=ZERO, realized_pnl=ZERO, fee=ZERO, funding_fee=ZERO,
+                        margin=None, imr=None, liq_px=None, leverage=Decimal(1), created_at=entry.ts,
+                        updated_at=entry.ts)
 
     # --- transitions ----------------------------------------------------------------------
     def _open(self, key: Key, position: Position) -> None:

@@ -130,7 +130,8 @@ class PrivateFeed:
         self._record_closing_orders(fills)
         for fill in fills:
             self.ledger.on_fill(fill)
-        self.book.on_snapshot(self.exchange.positions(), now=self.exchange.server_time())
+        asked = self.exchange.server_time()  # (before the list: a trade journaled after it is not "unseen")
+        self.book.on_snapshot(self.exchange.positions(), now=asked)
 
     def _record_closing_orders(self, fills: list[Fill]) -> None:
         """Store the orders behind fills of the positions we hold that the database does not know

@@ -160,3 +160,48 @@ def test_a_fill_stored_but_not_published_goes_out_with_the_next_catch_up(databas
     fills = stream(redis_client, keys, TRADE_FILLS)
     assert [FillEvent.model_validate_json(f["data"]).fill.trade_id for f in fills] == [fill.trade_id]
     assert ledger.on_fill(fill) is False and len(stream(redis_client, keys, TRADE_FILLS)) == 1
+
+
+def journaled_open(database: Database, entry_ts: datetime, size: str = "0.03") -> int:
+    """The journal's open long, as the pipeline's JOURNALING stage writes it."""
+    from trading_bot.storage.repos.journal import OpenedTrade, open_trade
+
+    return open_trade(database, OpenedTrade(
+        cycle_id=None, instrument=INST, side="long", strategy="s", regime=None, confidence=None, leverage=D(2),
+        size=D(size), notional=D("31.1"), entry_ts=entry_ts, entry_px=D("103698.9"), stop_loss=D("100000"),
+        take_profit=D("110000"), entry_cl_ord_id=None, entry_ord_id=None))
+
+
+def test_a_position_the_book_never_saw_is_closed_through_the_journal(database: Database, redis_client: redis.Redis,
+                                                                     keys: Keys) -> None:
+    """ws-private was down from before the position's first push until after its close (or Redis lost
+    the book): the journal's open trade, with no position on the venue and its closing fill stored,
+    is closed once, from the fills."""
+    ledger = TradeLedger(database, redis_client, keys)
+    ledger.on_order_push(order_push(posSide="net"))  # the opening buy, learnt by the catch-up
+    journaled_open(database, datetime.fromtimestamp(1746947317.401, UTC))
+    ledger.on_order_push(order_push(posSide="net", side="sell", ordId="2", tradeId="2", fillPx="104698.9",
+                                    avgPx="104698.9", fee="-0.02", fillPnl="0.3", pnl="0.3",
+                                    fillTime="1746950000000", uTime="1746950000000", clOrdId="cclose1"))
+    book = PositionBook(database, redis_client, keys, lambda _: BTC)
+    assert book.held == {}, "it never saw the position"
+    book.on_snapshot([], now=datetime(2025, 5, 11, 8, tzinfo=UTC))
+    book.on_snapshot([], now=datetime(2025, 5, 11, 8, 1, tzinfo=UTC))  # the next catch-up
+    [closed] = book.closes
+    assert (closed.side, closed.size, closed.entry_px, closed.realized_pnl, closed.fees, closed.exit_px) == (
+        "long", D("0.03"), D("103698.9"), D("0.3"), D("-0.041776769"), D("104698.9"))
+    assert closed.close_reason == "manual" and closed.closed_at == datetime.fromtimestamp(1746950000, UTC)
+    kinds = [e["type"] for e in stream(redis_client, keys, TRADE_POSITIONS)]
+    assert kinds.count("PositionClosed") == 1
+
+
+def test_an_open_trade_is_not_closed_without_its_closing_fills_or_when_journaled_after_the_snapshot(
+        database: Database, redis_client: redis.Redis, keys: Keys) -> None:
+    ledger = TradeLedger(database, redis_client, keys)
+    ledger.on_order_push(order_push(posSide="net"))  # entry stored, no close yet
+    entered = datetime.fromtimestamp(1746947317.401, UTC)
+    journaled_open(database, entered)
+    book = PositionBook(database, redis_client, keys, lambda _: BTC)
+    book.on_snapshot([], now=datetime(2025, 5, 11, 8, tzinfo=UTC))
+    book.on_snapshot([], now=entered)  # the list was asked for before the trade was journaled
+    assert book.closes == [], "no closing fill stored: the venue's list may predate the entry"
