@@ -9,6 +9,10 @@
 - `timeout_next_orders`: the next N order placements ARE executed but answered 50004 (HTTP 400),
   like OKX's "timeout; does not mean the request failed";
 - `pause_pushes`: WebSocket pushes are held back (market data dropped, private events queued);
+- `pause_market_data`: only the market-data pushes stop (every /public channel and the candles on
+  /business), as when the exchange's market-data service stalls: private pushes (orders, algos,
+  positions, account), REST, pongs and subscription acks go on; on resume the channels push as
+  usual (what changed meanwhile, and every candle that closed meanwhile);
 - dropping every WebSocket connection is an action, not a switch (`SimServer.drop_websockets`).
 """
 
@@ -25,6 +29,7 @@ class Faults:
     fail_next: int = 0
     timeout_next_orders: int = 0
     pause_pushes: bool = False
+    pause_market_data: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
