@@ -69,6 +69,20 @@ def test_ten_candles_give_what_ten_candles_allow() -> None:
     _no_nan(json.loads(snap.model_dump_json()))
 
 
+def test_the_price_age_is_that_of_the_ticker_or_of_the_newer_close_that_stands_in_for_it() -> None:
+    bars = frame(100 + np.arange(10.0))
+    at = bars.close_time(9) + timedelta(seconds=30)
+    older = Ticker(inst_id="BTC-USDT-SWAP", last=Decimal("108.5"), bid=None, ask=None, ts=at - timedelta(seconds=95))
+    snap = _snapshot({"15m": bars}, at, MarketState(tickers=[older]))
+    assert snap.price == Decimal("109.0") and snap.freshness_seconds["price"] == 30.0
+    assert snap.freshness_seconds["ticker"] == 95.0
+    assert [a.message for a in snap.anomalies if a.kind == "stale_data"] == ["no ticker for 95 s"]
+    newer = older.model_copy(update={"ts": at - timedelta(seconds=2)})
+    snap = _snapshot({"15m": bars}, at, MarketState(tickers=[newer]))
+    assert snap.price == Decimal("108.5") and snap.freshness_seconds["price"] == 2.0
+    assert [a for a in snap.anomalies if a.kind == "stale_data"] == []
+
+
 def test_a_gap_shortens_the_window_to_the_bars_after_it_and_the_reasons_say_so() -> None:
     bars = frame(100 + np.sin(np.arange(300) / 5.0))
     gapped = CandleFrame.from_arrays("15m", np.r_[bars.ts[:250], bars.ts[251:]], *(
