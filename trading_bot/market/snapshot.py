@@ -60,12 +60,14 @@ class SnapshotBuilder:
 
     def build(self, at: datetime) -> MarketSnapshot:
         at = ensure_utc(at)
+        missing: dict[str, str] = {}
+        # First, as close to `at` as possible: a live source keeps only the newest state, and one
+        # pushed while the candles load and the indicators run would be newer than `at` (refused).
+        state = self._state(at, missing)
         views: dict[str, TimeframeView] = {}
         windows: dict[str, CandleFrame] = {}
         for timeframe in self.timeframes:
             views[timeframe], windows[timeframe] = self.views.view(timeframe, at)
-        missing: dict[str, str] = {}
-        state = self._state(at, missing)
         base = windows[self.timeframes[0]]
         at_ms = epoch_ms(at)
         price, price_ms = _price(state.ticker, base, at)
@@ -83,7 +85,6 @@ class SnapshotBuilder:
             ticker_age_seconds=freshness.get("ticker"),
             price_age_seconds=freshness["price"],
             book_age_seconds=freshness.get("book"),
-            mark_age_seconds=freshness.get("mark_price"),
         ))
         return MarketSnapshot(
             inst_id=self.source.inst_id, at=at, price=price,
