@@ -48,7 +48,7 @@ def inst_market(inst_id: str = BTC, mark: str = "50000", last: str | None = None
                                             last_price=D(last if last is not None else mark), closes_1h=tuple(closes))
 
 
-FRESH = {"price": 0.5, "ticker": 0.5, "book": 0.2, "mark_price": 0.3}  # seconds old when the snapshot was taken
+FRESH = {"price": 0.5, "ticker": 0.5, "book": 0.2}  # seconds old when the snapshot was taken
 
 
 def market(*views: InstrumentMarket, snapshot_at: datetime | None = None, cycle_seconds: int = 300,

@@ -1,16 +1,16 @@
 """Anomaly flags of a snapshot (pure) and their alerts on `market:alerts` (deduplicated).
 
 A flag is WARN beyond its threshold and CRITICAL beyond twice the threshold (stale data: CRITICAL
-after STALE_CRITICAL_SECONDS or when no ticker exists at all). Stale data judges the ticker, the
-order book and the mark price at the risk gate's bound, so the alert says when the gate starts
-refusing entries (its `stale_market_data` rule).
+after STALE_CRITICAL_SECONDS or when no ticker exists at all). Stale data judges the ticker and
+the order book at the risk gate's bound, so the alert says when the gate starts refusing entries
+(its `stale_market_data` rule).
 
 Alerts are deduplicated per kind and instrument: one alert per episode. While a condition lasts,
 it is repeated only when its severity rises or after ALERT_REPEAT; once a snapshot no longer shows
 it, the next occurrence alerts again. The end of a stale-data episode is announced too (INFO
-`stale_data_recovered`): entries are allowed again; the other kinds are market conditions, whose
-end is no news. The bookkeeping is one Redis key per kind and instrument,
-updated atomically, with time taken from the snapshots (market time, also in fast-forward).
+`stale_data_recovered`): the gate takes entries again; the other kinds are market conditions,
+whose end is no news. The bookkeeping is one Redis key per kind and instrument, updated
+atomically, with time taken from the snapshots (market time, also in fast-forward).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ PRICE_MOVE_PCT = 3.0  # |move| over the last hour
 FUNDING_RATE_ABS = 0.0005  # ±0.05 % per funding period
 OI_CHANGE_PCT = 5.0  # |change| over the last hour
 VOLUME_SPIKE_RATIO = 3.0  # last closed bar's volume / its 20-bar mean
-STALE_SECONDS = float(MAX_MARKET_DATA_AGE_SECONDS)  # age of the ticker, book or mark price
+STALE_SECONDS = float(MAX_MARKET_DATA_AGE_SECONDS)  # age of the ticker or the order book
 STALE_CRITICAL_SECONDS = 300.0
 ALERT_REPEAT = timedelta(hours=4)
 ANOMALY_KINDS = ("price_move", "funding_spike", "oi_change", "volume_spike", "stale_data")
@@ -47,7 +47,6 @@ class AnomalyInputs:
     ticker_age_seconds: float | None  # None: no ticker at all
     price_age_seconds: float  # age of the snapshot's price (the ticker, or the last close without one)
     book_age_seconds: float | None = None  # None: no book
-    mark_age_seconds: float | None = None  # None: no mark price
 
 
 def detect(inputs: AnomalyInputs) -> list[Anomaly]:
@@ -93,9 +92,9 @@ def _stale(inputs: AnomalyInputs) -> Anomaly | None:
         price_age = inputs.price_age_seconds
         return Anomaly(kind="stale_data", severity="CRITICAL", value=price_age, threshold=STALE_SECONDS,
                        message=f"no ticker; the price is the last candle close, {price_age:.0f} s old")
-    ages = {"ticker": inputs.ticker_age_seconds, "order book": inputs.book_age_seconds,
-            "mark price": inputs.mark_age_seconds}
-    what, age = max(((name, age) for name, age in ages.items() if age is not None), key=lambda item: item[1])
+    what, age = "ticker", inputs.ticker_age_seconds
+    if inputs.book_age_seconds is not None and inputs.book_age_seconds > age:
+        what, age = "order book", inputs.book_age_seconds
     if age <= STALE_SECONDS:
         return None
     severity: Severity = "CRITICAL" if age > STALE_CRITICAL_SECONDS else "WARN"

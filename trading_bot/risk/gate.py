@@ -217,7 +217,7 @@ def _market_data_fresh(inputs: _Inputs) -> Finding | None:
     if age <= MAX_MARKET_DATA_AGE_SECONDS:
         return None
     return Finding(rule=Rule.STALE_MARKET_DATA,
-                   reason=f"the {source.replace('_', ' ')} was {age:.0f} s old when the snapshot was taken "
+                   reason=f"the {source} was {age:.0f} s old when the snapshot was taken "
                           f"(limit {MAX_MARKET_DATA_AGE_SECONDS} s): the market feed is stale",
                    numbers={"source": source, "age_seconds": age, "max_age_seconds": MAX_MARKET_DATA_AGE_SECONDS})
 

@@ -1,6 +1,6 @@
 """What the gate needs to know about the market: per instrument its contract specification, mark
 and last price and recent 1H closes; when the snapshot was taken and the cycle interval (for the
-staleness rule); when the snapshot's price, ticker, book and mark price were stamped (for the
+staleness rule); when the snapshot's price, ticker and order book were stamped (for the
 stale-feed rule); and the pending entry orders (they become exposure when they fill).
 
 Build it with `MarketView.from_snapshot(...)` in the pipeline; tests construct it directly."""
@@ -17,9 +17,10 @@ from trading_bot.domain.market import Candle, Frozen, Instrument
 from trading_bot.domain.orders import Order
 from trading_bot.domain.snapshot import MarketSnapshot
 
-# The snapshot's `freshness_seconds` entries the gate's prices and the book rest on. Funding, open
-# interest and candles are left out: they come every minute or slower by nature.
-MARKET_DATA = ("ticker", "book", "mark_price", "price")  # (a tie names the first: the ticker, not the price)
+# The snapshot's `freshness_seconds` entries the gate's prices rest on, pushed many times a second
+# while the feed lives. Left out: funding, open interest and candles (a minute or slower by nature)
+# and the mark price (it moves with the index, and is pushed only when it changes).
+MARKET_DATA = ("ticker", "book", "price")  # (a tie names the first: the ticker, not the price)
 
 
 class InstrumentMarket(Frozen):

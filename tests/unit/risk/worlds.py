@@ -134,7 +134,7 @@ def _data_at(dice: _Dice, snapshot_at: datetime) -> dict[str, datetime]:
     future, or without the price."""
     rng = dice.rng
     ages = {name: rng.uniform(55, 600) if dice.hit() else rng.uniform(-1, 59.999)
-            for name in ("ticker", "book", "mark_price", "price") if name == "price" or rng.random() < 0.8}
+            for name in ("ticker", "book", "price") if name == "price" or rng.random() < 0.8}
     if dice.hit() and dice.hit():
         del ages["price"]
     return {name: snapshot_at - timedelta(seconds=age) for name, age in ages.items()}
