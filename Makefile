@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	exec $(BIN)/trading-bot run
 
+# Two workers: the fault suite (tests/faults, mostly waiting on its role processes) runs on one while
+# every other test runs, one at a time as before, on the other (tests/conftest.py groups them).
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

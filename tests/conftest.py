@@ -24,6 +24,8 @@ SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # with `-n 2 --dist loadgroup` (make test): the fault suite beside the rest, each serial
+        item.add_marker(pytest.mark.xdist_group("faults" if "faults" in item.keywords else "serial"))
     if SHARED_DIR.is_dir():
         return
     skip = pytest.mark.skip(reason=f"{SHARED_DIR} is absent (recorded OKX responses and real candle files); "

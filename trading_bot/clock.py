@@ -49,7 +49,8 @@ class VenueClock:
     """Follows a venue clock sampled through `fetch_ms`, extrapolated at `speed` between samples.
 
     The sample is refreshed at most every `refresh_seconds` of wall time, so a fast-forward
-    simulator's clock is tracked without one HTTP request per `now()`. When a refresh fails after a
+    simulator's clock is tracked without one HTTP request per `now()`; it is never behind the
+    venue, ahead by at most one request's round trip (at `speed`). When a refresh fails after a
     first sample, the clock goes on extrapolating and tries again a refresh period later.
     """
 
@@ -72,7 +73,11 @@ class VenueClock:
         return datetime.fromtimestamp(venue_ms / 1000, UTC)
 
     def _sample(self) -> None:
-        self._next_fetch = time.monotonic() + self._refresh
+        # Anchored when the request leaves: the venue stamped its answer later than that, so the
+        # clock runs ahead by at most one round trip and never behind. Behind, the ticker the venue
+        # stamped a moment ago would look newer than `now` and a snapshot would refuse it.
+        sent = time.monotonic()
+        self._next_fetch = sent + self._refresh
         try:
             sample = self._fetch_ms()
         except Exception:
@@ -80,7 +85,7 @@ class VenueClock:
                 self._next_fetch = float("-inf")
                 raise  # never sampled: there is no market time to go on from
             return
-        self._anchor_venue_ms, self._anchor_wall = sample, time.monotonic()
+        self._anchor_venue_ms, self._anchor_wall = sample, sent
 
 
 def ensure_utc(when: datetime) -> datetime:

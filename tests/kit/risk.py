@@ -48,10 +48,16 @@ def inst_market(inst_id: str = BTC, mark: str = "50000", last: str | None = None
                                             last_price=D(last if last is not None else mark), closes_1h=tuple(closes))
 
 
+FRESH = {"price": 0.5, "ticker": 0.5, "book": 0.2}  # seconds old when the snapshot was taken
+
+
 def market(*views: InstrumentMarket, snapshot_at: datetime | None = None, cycle_seconds: int = 300,
-           pending: tuple[Order, ...] = ()) -> MarketView:
+           pending: tuple[Order, ...] = (), data_ages: dict[str, float] | None = None) -> MarketView:
+    """`data_ages`: source → seconds its newest datum was old at `snapshot_at` (default FRESH)."""
     views = views or (inst_market(),)
-    return MarketView(snapshot_at=snapshot_at or NOW - timedelta(seconds=10), cycle_seconds=cycle_seconds,
+    snapshot_at = snapshot_at or NOW - timedelta(seconds=10)
+    stamps = {name: snapshot_at - timedelta(seconds=age) for name, age in (data_ages or FRESH).items()}
+    return MarketView(snapshot_at=snapshot_at, cycle_seconds=cycle_seconds, market_data_at=stamps,
                       instruments={v.instrument.inst_id: v for v in views}, pending_orders=pending)
 
 

@@ -1,12 +1,16 @@
 """Anomaly flags of a snapshot (pure) and their alerts on `market:alerts` (deduplicated).
 
 A flag is WARN beyond its threshold and CRITICAL beyond twice the threshold (stale data: CRITICAL
-after STALE_CRITICAL_SECONDS or when no ticker exists at all).
+after STALE_CRITICAL_SECONDS or when no ticker exists at all). Stale data judges the ticker and
+the order book at the risk gate's bound, so the alert says when the gate starts refusing entries
+(its `stale_market_data` rule).
 
 Alerts are deduplicated per kind and instrument: one alert per episode. While a condition lasts,
 it is repeated only when its severity rises or after ALERT_REPEAT; once a snapshot no longer shows
-it, the next occurrence alerts again. The bookkeeping is one Redis key per kind and instrument,
-updated atomically, with time taken from the snapshots (market time, also in fast-forward).
+it, the next occurrence alerts again. The end of a stale-data episode is announced too (INFO
+`stale_data_recovered`): the gate takes entries again; the other kinds are market conditions,
+whose end is no news. The bookkeeping is one Redis key per kind and instrument, updated
+atomically, with time taken from the snapshots (market time, also in fast-forward).
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ import redis
 from trading_bot.clock import to_ms
 from trading_bot.domain.events import Alert
 from trading_bot.domain.snapshot import Anomaly, MarketSnapshot, Severity
+from trading_bot.risk.limits import MAX_MARKET_DATA_AGE_SECONDS
 from trading_bot.storage.streams import MARKET_ALERTS, Keys, publish
 
 PRICE_MOVE_PCT = 3.0  # |move| over the last hour
 FUNDING_RATE_ABS = 0.0005  # ±0.05 % per funding period
 OI_CHANGE_PCT = 5.0  # |change| over the last hour
 VOLUME_SPIKE_RATIO = 3.0  # last closed bar's volume / its 20-bar mean
-STALE_SECONDS = 60.0  # age of the newest price
+STALE_SECONDS = float(MAX_MARKET_DATA_AGE_SECONDS)  # age of the ticker or the order book
 STALE_CRITICAL_SECONDS = 300.0
 ALERT_REPEAT = timedelta(hours=4)
 ANOMALY_KINDS = ("price_move", "funding_spike", "oi_change", "volume_spike", "stale_data")
@@ -41,6 +46,7 @@ class AnomalyInputs:
     volume_mean: float | None  # its 20-bar mean
     ticker_age_seconds: float | None  # None: no ticker at all
     price_age_seconds: float  # age of the snapshot's price (the ticker, or the last close without one)
+    book_age_seconds: float | None = None  # None: no book
 
 
 def detect(inputs: AnomalyInputs) -> list[Anomaly]:
@@ -49,7 +55,7 @@ def detect(inputs: AnomalyInputs) -> list[Anomaly]:
         _beyond("funding_spike", _pct(inputs.funding_rate), FUNDING_RATE_ABS * 100, "funding rate {value:+.4f} %"),
         _beyond("oi_change", inputs.oi_change_pct, OI_CHANGE_PCT, "open interest changed {value:+.2f} % in 1H"),
         _volume_spike(inputs.volume, inputs.volume_mean),
-        _stale(inputs.ticker_age_seconds, inputs.price_age_seconds),
+        _stale(inputs),
     ]
     return [anomaly for anomaly in found if anomaly is not None]
 
@@ -81,15 +87,19 @@ def _volume_spike(volume: float | None, mean: float | None) -> Anomaly | None:
                    value=ratio, threshold=VOLUME_SPIKE_RATIO)
 
 
-def _stale(ticker_age: float | None, price_age: float) -> Anomaly | None:
-    if ticker_age is None:
+def _stale(inputs: AnomalyInputs) -> Anomaly | None:
+    if inputs.ticker_age_seconds is None:
+        price_age = inputs.price_age_seconds
         return Anomaly(kind="stale_data", severity="CRITICAL", value=price_age, threshold=STALE_SECONDS,
                        message=f"no ticker; the price is the last candle close, {price_age:.0f} s old")
-    if ticker_age <= STALE_SECONDS:
+    what, age = "ticker", inputs.ticker_age_seconds
+    if inputs.book_age_seconds is not None and inputs.book_age_seconds > age:
+        what, age = "order book", inputs.book_age_seconds
+    if age <= STALE_SECONDS:
         return None
-    severity: Severity = "CRITICAL" if ticker_age > STALE_CRITICAL_SECONDS else "WARN"
-    return Anomaly(kind="stale_data", severity=severity, message=f"no ticker for {ticker_age:.0f} s",
-                   value=ticker_age, threshold=STALE_SECONDS)
+    severity: Severity = "CRITICAL" if age > STALE_CRITICAL_SECONDS else "WARN"
+    return Anomaly(kind="stale_data", severity=severity, message=f"no {what} for {age:.0f} s", value=age,
+                   threshold=STALE_SECONDS)
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -121,10 +131,22 @@ def publish_alerts(client: redis.Redis, keys: Keys, snapshot: MarketSnapshot) ->
             publish(client, keys, MARKET_ALERTS, alert)
             sent.append(alert)
     shown = {anomaly.kind for anomaly in snapshot.anomalies}
-    cleared = [keys.alert_dedup(kind, snapshot.inst_id) for kind in ANOMALY_KINDS if kind not in shown]
-    if cleared:
-        client.delete(*cleared)
+    cleared = [kind for kind in ANOMALY_KINDS if kind not in shown]
+    with client.pipeline(transaction=False) as pipe:
+        for kind in cleared:
+            pipe.delete(keys.alert_dedup(kind, snapshot.inst_id))
+        ended = dict(zip(cleared, pipe.execute(), strict=True))
+    if ended.get("stale_data"):  # this snapshot ended the episode (DEL answers 1 to one caller only)
+        alert = _recovered(snapshot)
+        publish(client, keys, MARKET_ALERTS, alert)
+        sent.append(alert)
     return sent
+
+
+def _recovered(snapshot: MarketSnapshot) -> Alert:
+    return Alert(severity="INFO", kind="stale_data_recovered", inst_id=snapshot.inst_id, ts=snapshot.at,
+                 message=f"{snapshot.inst_id}: market data fresh again: the gate no longer refuses entries as stale",
+                 data={"price": str(snapshot.price)})
 
 
 def _alert(snapshot: MarketSnapshot, anomaly: Anomaly) -> Alert:

@@ -3,7 +3,8 @@
 Per timeframe (15m, 1H, 4H) the indicator set and regime of the last closed bars (the bar forming at
 `at` is reported, never analysed); then the price (the newer of the ticker and the last 15m close),
 the order-book summary, funding, mark price, open interest and its change over one hour, the price
-change over one hour, anomaly flags and the age of every input. Only data stamped ≤ `at` is used.
+change over one hour, anomaly flags and the age of every input (and of the price: the risk gate
+refuses entries on a stale one). Only data stamped ≤ `at` is used.
 What is missing is None with a reason in `missing` (snapshot level) or `indicators.missing`.
 """
 
@@ -59,16 +60,18 @@ class SnapshotBuilder:
 
     def build(self, at: datetime) -> MarketSnapshot:
         at = ensure_utc(at)
+        missing: dict[str, str] = {}
+        # First, as close to `at` as possible: a live source keeps only the newest state, and one
+        # pushed while the candles load and the indicators run would be newer than `at` (refused).
+        state = self._state(at, missing)
         views: dict[str, TimeframeView] = {}
         windows: dict[str, CandleFrame] = {}
         for timeframe in self.timeframes:
             views[timeframe], windows[timeframe] = self.views.view(timeframe, at)
-        missing: dict[str, str] = {}
-        state = self._state(at, missing)
         base = windows[self.timeframes[0]]
         at_ms = epoch_ms(at)
         price, price_ms = _price(state.ticker, base, at)
-        freshness = _freshness(at, at_ms, state, windows)
+        freshness = _freshness(at, at_ms, state, windows) | {"price": (at_ms - price_ms) / 1000}
         change_1h = _price_change(price, base, at_ms, missing)
         oi_change = self._oi_change(at, state.oi, missing)
         book = _book(state.book, missing)
@@ -80,7 +83,8 @@ class SnapshotBuilder:
             volume=base_view.indicators.volume,
             volume_mean=base_view.indicators.volume_mean_20,
             ticker_age_seconds=freshness.get("ticker"),
-            price_age_seconds=(at_ms - price_ms) / 1000,
+            price_age_seconds=freshness["price"],
+            book_age_seconds=freshness.get("book"),
         ))
         return MarketSnapshot(
             inst_id=self.source.inst_id, at=at, price=price,

@@ -17,7 +17,13 @@ from trading_bot.domain.decision import Action, Decision
 from trading_bot.domain.orders import Account, Position
 from trading_bot.risk import order_rules, portfolio, sanity, sizing
 from trading_bot.risk.account_rules import assess_account, daily_loss_pct, drawdown_pct
-from trading_bot.risk.limits import HARD_LIMITS, MAX_SNAPSHOT_AGE_CYCLES, MAX_SNAPSHOT_FUTURE_SECONDS, RiskLimits
+from trading_bot.risk.limits import (
+    HARD_LIMITS,
+    MAX_MARKET_DATA_AGE_SECONDS,
+    MAX_SNAPSHOT_AGE_CYCLES,
+    MAX_SNAPSHOT_FUTURE_SECONDS,
+    RiskLimits,
+)
 from trading_bot.risk.market import InstrumentMarket, MarketView
 from trading_bot.risk.status import RiskStatus
 from trading_bot.risk.verdict import Escalation, Finding, Rule, SizedOrder, Verdict, tidy
@@ -115,6 +121,7 @@ def _pre_order_findings(inputs: _Inputs, escalation: Escalation | None) -> Findi
         or (Finding(rule=escalation.rule, reason=escalation.reason, numbers=escalation.numbers) if escalation else None)
         or _risk_state_fresh(inputs)
         or _snapshot_fresh(inputs)
+        or _market_data_fresh(inputs)
         or _leverage(inputs)
         or _requested_notional(inputs)
         or sizing.entry_deviation(decision, _view(inputs), inputs.limits)
@@ -197,6 +204,22 @@ def _snapshot_fresh(inputs: _Inputs) -> Finding | None:
         return Finding(rule=Rule.STALE_SNAPSHOT, numbers=numbers,
                        reason=f"the snapshot is stamped {-age.total_seconds():.0f} s in the future")
     return None
+
+
+def _market_data_fresh(inputs: _Inputs) -> Finding | None:
+    """Whatever the analyst concluded, it did so from these prices: a stalled feed refuses entries."""
+    market = inputs.market
+    if "price" not in market.market_data_at:
+        return Finding(rule=Rule.STALE_MARKET_DATA,
+                       reason="the market view gives no time for the price: its freshness is unknown")
+    source, stamp = min(market.market_data_at.items(), key=lambda item: item[1])
+    age = (market.snapshot_at - stamp).total_seconds()
+    if age <= MAX_MARKET_DATA_AGE_SECONDS:
+        return None
+    return Finding(rule=Rule.STALE_MARKET_DATA,
+                   reason=f"the {source} was {age:.0f} s old when the snapshot was taken "
+                          f"(limit {MAX_MARKET_DATA_AGE_SECONDS} s): the market feed is stale",
+                   numbers={"source": source, "age_seconds": age, "max_age_seconds": MAX_MARKET_DATA_AGE_SECONDS})
 
 
 def _leverage(inputs: _Inputs) -> Finding | None:

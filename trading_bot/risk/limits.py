@@ -36,6 +36,10 @@ MAX_CORRELATION = 0.8  # Pearson r of 1H returns; strictly above rejects a same-
 CORRELATION_RETURNS = 100  # 1H returns (101 closes) the correlation is measured over
 MAX_SNAPSHOT_AGE_CYCLES = 2  # a snapshot older than this many cycle intervals is stale
 MAX_SNAPSHOT_FUTURE_SECONDS = 5  # tolerated clock skew of a snapshot stamped after `now`
+# Age of the snapshot's price, ticker and order book when the snapshot was taken (market
+# time), exactly 60 s passes. OKX pushes them several times a second; a minute without one is a
+# stalled feed, not a quiet market. The snapshot's own age has its rule above.
+MAX_MARKET_DATA_AGE_SECONDS = 60
 MAX_ENTRY_DEVIATION_PCT = Decimal("1")  # |entry − mark| as % of mark
 # Liquidation estimate: a maintenance margin rate above OKX's first BTC-USDT-SWAP tier (0.4 %) keeps
 # the estimated liquidation price on the near (pessimistic) side.

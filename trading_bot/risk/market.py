@@ -1,13 +1,14 @@
 """What the gate needs to know about the market: per instrument its contract specification, mark
 and last price and recent 1H closes; when the snapshot was taken and the cycle interval (for the
-staleness rule); and the pending entry orders (they become exposure when they fill).
+staleness rule); when the snapshot's price, ticker and order book were stamped (for the
+stale-feed rule); and the pending entry orders (they become exposure when they fill).
 
 Build it with `MarketView.from_snapshot(...)` in the pipeline; tests construct it directly."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import Field
@@ -15,6 +16,11 @@ from pydantic import Field
 from trading_bot.domain.market import Candle, Frozen, Instrument
 from trading_bot.domain.orders import Order
 from trading_bot.domain.snapshot import MarketSnapshot
+
+# The snapshot's `freshness_seconds` entries the gate's prices rest on, pushed many times a second
+# while the feed lives. Left out: funding, open interest and candles (a minute or slower by nature)
+# and the mark price (it moves with the index, and is pushed only when it changes).
+MARKET_DATA = ("ticker", "book", "price")  # (a tie names the first: the ticker, not the price)
 
 
 class InstrumentMarket(Frozen):
@@ -29,6 +35,7 @@ class InstrumentMarket(Frozen):
 class MarketView(Frozen):
     snapshot_at: datetime  # when the decision's snapshot was taken
     cycle_seconds: int  # the decision cycle interval
+    market_data_at: dict[str, datetime]  # MARKET_DATA source → the time of its newest datum ("price" always)
     instruments: dict[str, InstrumentMarket]  # every instrument traded or held
     pending_orders: tuple[Order, ...] = Field(default=())  # live entry orders (reduce-only ones are ignored)
 
@@ -62,6 +69,8 @@ class MarketView(Frozen):
         return cls(
             snapshot_at=snapshot.at,
             cycle_seconds=cycle_seconds,
+            market_data_at={name: snapshot.at - timedelta(seconds=snapshot.freshness_seconds[name])
+                            for name in MARKET_DATA if name in snapshot.freshness_seconds},
             instruments=views,
             pending_orders=tuple(pending_orders),
         )

@@ -29,6 +29,7 @@ class Rule(StrEnum):
     CONSECUTIVE_LOSSES = "consecutive_losses"
     STALE_RISK_STATE = "stale_risk_state"
     STALE_SNAPSHOT = "stale_snapshot"
+    STALE_MARKET_DATA = "stale_market_data"
     LEVERAGE = "leverage"
     TRADE_NOTIONAL = "trade_notional"
     ENTRY_DEVIATION = "entry_deviation"

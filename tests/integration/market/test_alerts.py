@@ -53,3 +53,21 @@ def test_deduplication_is_per_kind_and_per_instrument(redis_client, keys) -> Non
     publish_alerts(redis_client, keys, _snapshot(later, ("volume_spike", "WARN"), ("stale_data", "WARN")))
     assert sorted((a.inst_id, a.kind) for a in _stream(redis_client, keys)) == [
         ("BTC-USDT-SWAP", "stale_data"), ("BTC-USDT-SWAP", "volume_spike"), ("ETH-USDT-SWAP", "volume_spike")]
+
+
+def test_the_end_of_a_stale_data_episode_is_announced_once(redis_client, keys) -> None:  # noqa: ANN001
+    seconds = timedelta(seconds=10)
+    steps = [(T0, [("stale_data", "WARN")]), (T0 + seconds, [("stale_data", "WARN"), ("volume_spike", "WARN")]),
+             (T0 + 2 * seconds, []), (T0 + 3 * seconds, []), (T0 + 4 * seconds, [("stale_data", "CRITICAL")]),
+             (T0 + 5 * seconds, [])]
+    sent = [publish_alerts(redis_client, keys, _snapshot(at, *flags)) for at, flags in steps]
+    assert [[(a.kind, a.severity) for a in batch] for batch in sent] == [
+        [("stale_data", "WARN")], [("volume_spike", "WARN")], [("stale_data_recovered", "INFO")], [],
+        [("stale_data", "CRITICAL")], [("stale_data_recovered", "INFO")]]
+    recovered = sent[2][0]
+    assert recovered.message == "BTC-USDT-SWAP: market data fresh again: the gate no longer refuses entries as stale"
+    assert (recovered.inst_id, recovered.ts, recovered.data) == ("BTC-USDT-SWAP", T0 + 2 * seconds, {"price": "95000"})
+    assert [(a.kind, a.ts) for a in _stream(redis_client, keys)] == [(a.kind, a.ts) for batch in sent for a in batch]
+    # the end of another kind's episode is no news
+    assert publish_alerts(redis_client, keys, _snapshot(T0 + 6 * seconds, ("price_move", "WARN"))) != []
+    assert publish_alerts(redis_client, keys, _snapshot(T0 + 7 * seconds)) == []

@@ -34,6 +34,7 @@ def test_live_and_memory_sources_give_identical_snapshots(stored_market: StoredM
     assert live.oi_change_1h_pct == pytest.approx((2_000_000 / 2_045_000 - 1) * 100)
     assert {a.kind for a in live.anomalies} == {"funding_spike"}  # 0.061 % > 0.05 %
     assert live.freshness_seconds["ticker"] == 2.0 and live.freshness_seconds["candles_15m"] == 20.0
+    assert live.freshness_seconds["price"] == 2.0  # the ticker is newer than the last close
 
 
 def test_changing_data_after_t_does_not_change_the_live_snapshot_at_t(stored_market: StoredMarket, database,  # noqa: ANN001

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import time
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from trading_bot.storage.models import DecisionCycle, Order
 pytestmark = [pytest.mark.slow]
 INST = "BTC-USDT-SWAP"
 HOLD_MS = 4000  # the placement waits this long on the simulator: the kill lands inside it
+REST_SKEW = timedelta(seconds=2)  # within the gate's 5 s tolerance for a snapshot stamped ahead of `now`
 
 
 def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
@@ -43,7 +45,10 @@ def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
     ports = build_live_ports(settings)
     builder = SnapshotBuilder(ExchangeSource(INST, ports.exchange), lookback=settings.snapshot_bars)
     brain = looking_brain(GoLong(), "test: always long")
-    ports = dataclasses.replace(ports, brain=brain, snapshot=lambda inst_id, at: builder.build(at))
+    # The simulator stamps each REST answer when it gives it, after `at`: built as of REST_SKEW later,
+    # the snapshot takes its ticker and book as current (refused as future data, it would price the
+    # entry at the last 15m close, and the gate refuses a stale price).
+    ports = dataclasses.replace(ports, brain=brain, snapshot=lambda inst_id, at: builder.build(at + REST_SKEW))
     slot = slot_for(ports.clock.now(), settings.cycle_seconds, settings.cycle_offset_seconds)
     cycle = collect.start(ports, INST, cycle_id_for(INST, slot), slot, "beat")
     assert cycle is not None

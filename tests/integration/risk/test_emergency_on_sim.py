@@ -39,12 +39,14 @@ def exchange(tmp_path: Path) -> InProcessExchange:
 
 
 def _market(exchange: InProcessExchange) -> MarketView:
-    views = {}
+    views, tickers = {}, {}
     for inst_id in (BTC, ETH):
-        last = exchange.ticker(inst_id).last
+        tickers[inst_id] = exchange.ticker(inst_id)
+        last = tickers[inst_id].last
         views[inst_id] = InstrumentMarket(instrument=exchange.instrument(inst_id), mark_price=last, last_price=last,
                                           closes_1h=closed_hourly_closes(exchange.candles(inst_id, "1H", 120)))
     return MarketView(snapshot_at=exchange.server_time(), cycle_seconds=300, instruments=views,
+                      market_data_at={"price": min(t.ts for t in tickers.values())},  # the tickers just read
                       pending_orders=tuple(exchange.pending_orders()))
 
 

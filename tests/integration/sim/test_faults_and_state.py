@@ -19,7 +19,7 @@ from okx.Trade import TradeAPI
 
 from trading_bot.exchange.sim import ws as sim_ws
 from trading_bot.exchange.sim.auth import sign
-from tests.kit.sim import running_sim
+from tests.kit.sim import RunningSim, running_sim
 
 INST = "BTC-USDT-SWAP"
 
@@ -192,3 +192,63 @@ def test_a_shock_moves_the_price_at_the_next_bar_and_fires_the_take_profit_it_cr
         assert sim.okx(AccountAPI).get_positions()["data"] == [], "the take-profit it crossed closed the position"
         fills = trade.get_fills(instType="SWAP")["data"]
         assert [f["side"] for f in fills] == ["sell", "buy"] and float(fills[0]["fillPx"]) >= before * 1.01
+
+
+async def test_paused_market_data_stops_public_and_candle_pushes_only() -> None:
+    """The market-data service stalls: tickers (/public) and candles (/business) stop, pongs and
+    private pushes go on; on resume both channels push again."""
+    with running_sim(speed=60) as sim:  # the price moves every 100 ms: a ticker push each time
+        async with websockets.connect(sim.ws_public_url) as public, \
+                websockets.connect(sim.ws_business_url) as business, websockets.connect(sim.ws_private_url) as private:
+            await _subscribe(public, {"channel": "tickers", "instId": INST})
+            await _subscribe(business, {"channel": "candle1m", "instId": INST})
+            await _login(private, sim)
+            await _subscribe(private, {"channel": "orders", "instType": "SWAP"})
+            assert await _next_push(public) == "tickers" and await _next_push(business) == "candle1m"
+
+            await asyncio.to_thread(sim.set_faults, pause_market_data=True)
+            await _drain(public)  # what was on the way before the switch
+            await _drain(business)
+            trade = sim.okx(TradeAPI)
+            await asyncio.to_thread(trade.place_order, instId=INST, tdMode="cross", side="buy", ordType="market",
+                                    sz="1")
+            assert await _next_push(private) == "orders"
+            assert await _drain(public, seconds=1.5) == [] and await _drain(business, seconds=1.5) == []
+            await public.send("ping")
+            assert await asyncio.wait_for(public.recv(), timeout=2) == "pong"
+            assert sim.venue_state()["faults"]["pause_market_data"] is True
+
+            await asyncio.to_thread(sim.set_faults, pause_market_data=False)
+            assert await _next_push(public) == "tickers" and await _next_push(business) == "candle1m"
+
+
+async def _subscribe(ws: websockets.ClientConnection, arg: dict[str, str]) -> None:
+    await ws.send(json.dumps({"op": "subscribe", "args": [arg]}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), timeout=5))["event"] == "subscribe"
+
+
+async def _login(ws: websockets.ClientConnection, sim: RunningSim) -> None:
+    ts = int(time.time())
+    await ws.send(json.dumps({"op": "login", "args": [{"apiKey": sim.api_key, "passphrase": sim.passphrase,
+                              "timestamp": ts, "sign": sign(sim.secret_key, f"{ts}GET/users/self/verify")}]}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), timeout=5))["event"] == "login"
+
+
+async def _next_push(ws: websockets.ClientConnection, timeout: float = 5) -> str:
+    """The channel of the next data push."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
+        if "data" in message:
+            return str(message["arg"]["channel"])
+
+
+async def _drain(ws: websockets.ClientConnection, seconds: float = 0.3) -> list[str]:
+    """Every frame received within `seconds`."""
+    frames: list[str] = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frames.append(str(await asyncio.wait_for(ws.recv(), timeout=left)))
+        except TimeoutError:
+            break
+    return frames

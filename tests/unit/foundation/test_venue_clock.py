@@ -61,3 +61,23 @@ def test_without_any_sample_the_failure_is_raised() -> None:
         clock.now()
     with pytest.raises(ConnectionError):  # and tried again on the next call
         clock.now()
+
+
+def test_the_clock_never_trails_the_venue_by_the_latency_of_its_sample() -> None:
+    """The venue stamps its answer when it leaves; the answer arrives 80 ms later. Data the venue
+    stamped just now must not look newer than the bot's `now` (the snapshot would refuse it)."""
+    started = time.monotonic()
+
+    def venue_ms() -> float:
+        return to_ms(T0) + (time.monotonic() - started) * 1000 * 2
+
+    def fetch() -> int:
+        stamped = int(venue_ms())
+        time.sleep(0.08)  # the answer's way back
+        return stamped
+
+    clock = VenueClock(fetch, speed=2, refresh_seconds=60)
+    for _ in range(3):
+        now, true_ms = to_ms(clock.now()), venue_ms()
+        assert true_ms - 2 <= now <= true_ms + 2 * 80 + 20  # ahead by at most the round trip at 2×, never behind
+        time.sleep(0.02)

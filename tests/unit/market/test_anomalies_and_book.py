@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from trading_bot.domain.market import BookLevel, OrderBook
-from trading_bot.market.anomalies import AnomalyInputs, detect
+from trading_bot.market.anomalies import STALE_SECONDS, AnomalyInputs, detect
 from trading_bot.market.book import summarize
 from trading_bot.market.unavailable import Unavailable
+from trading_bot.risk.limits import MAX_MARKET_DATA_AGE_SECONDS
 
 CALM = AnomalyInputs(price_move_pct=0.5, funding_rate=0.0001, oi_change_pct=1.0, volume=10.0, volume_mean=10.0,
                      ticker_age_seconds=2.0, price_age_seconds=2.0)
@@ -42,12 +43,23 @@ def test_a_calm_market_has_no_anomaly() -> None:
         ({"ticker_age_seconds": 61.0}, {"stale_data": ("WARN", 61.0)}),
         ({"ticker_age_seconds": 301.0}, {"stale_data": ("CRITICAL", 301.0)}),
         ({"ticker_age_seconds": None, "price_age_seconds": 42.0}, {"stale_data": ("CRITICAL", 42.0)}),
+        ({"book_age_seconds": 60.0}, {}),
+        ({"book_age_seconds": 61.0}, {"stale_data": ("WARN", 61.0)}),
+        ({"ticker_age_seconds": 90.0, "book_age_seconds": 400.0}, {"stale_data": ("CRITICAL", 400.0)}),
         ({"price_move_pct": None, "funding_rate": None, "oi_change_pct": None, "volume_mean": None}, {}),
     ],
 )
 def test_thresholds_and_severities(change: dict, expected: dict) -> None:
     found = _kinds(_replace(change))
     assert {kind: (sev, pytest.approx(value)) for kind, (sev, value) in found.items()} == expected
+
+
+def test_stale_data_names_the_older_of_ticker_and_book_at_the_gates_bound() -> None:
+    assert STALE_SECONDS == MAX_MARKET_DATA_AGE_SECONDS  # the alert says when the gate starts refusing entries
+    [stale] = detect(_replace({"ticker_age_seconds": 70.0, "book_age_seconds": 75.4}))
+    assert (stale.message, stale.value, stale.threshold) == ("no order book for 75 s", 75.4, 60.0)
+    [tie] = detect(_replace({"ticker_age_seconds": 90.0, "book_age_seconds": 90.0}))
+    assert tie.message == "no ticker for 90 s"
 
 
 def _replace(change: dict) -> AnomalyInputs:

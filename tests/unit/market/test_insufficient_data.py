@@ -17,6 +17,7 @@ from trading_bot.market.frame import CandleFrame, Window, tail_window
 from trading_bot.market.indicators import analyse
 from trading_bot.market.snapshot import SnapshotBuilder, SnapshotUnavailable
 from trading_bot.market.sources import MarketState, MemorySource
+from trading_bot.market.unavailable import Unavailable
 from tests.kit.candles import START, frame
 
 
@@ -67,6 +68,45 @@ def test_ten_candles_give_what_ten_candles_allow() -> None:
     assert ind.macd_cross is None and ind.missing["macd_cross"] == "needs 35 closed bars, has 10"
     assert snap.price == Decimal("109.0")
     _no_nan(json.loads(snap.model_dump_json()))
+
+
+def test_the_price_age_is_that_of_the_ticker_or_of_the_newer_close_that_stands_in_for_it() -> None:
+    bars = frame(100 + np.arange(10.0))
+    at = bars.close_time(9) + timedelta(seconds=30)
+    older = Ticker(inst_id="BTC-USDT-SWAP", last=Decimal("108.5"), bid=None, ask=None, ts=at - timedelta(seconds=95))
+    snap = _snapshot({"15m": bars}, at, MarketState(tickers=[older]))
+    assert snap.price == Decimal("109.0") and snap.freshness_seconds["price"] == 30.0
+    assert snap.freshness_seconds["ticker"] == 95.0
+    assert [a.message for a in snap.anomalies if a.kind == "stale_data"] == ["no ticker for 95 s"]
+    newer = older.model_copy(update={"ts": at - timedelta(seconds=2)})
+    snap = _snapshot({"15m": bars}, at, MarketState(tickers=[newer]))
+    assert snap.price == Decimal("108.5") and snap.freshness_seconds["price"] == 2.0
+    assert [a for a in snap.anomalies if a.kind == "stale_data"] == []
+
+
+class LatestOnly(MemorySource):
+    """Like the live source, the newest ticker only; ws-public writes a newer one while the candles
+    load (the indicator pass takes longer than the ~100 ms between two ticker pushes)."""
+
+    def __init__(self, frames: dict[str, CandleFrame], ticker: Ticker) -> None:
+        super().__init__("BTC-USDT-SWAP", frames)
+        self.latest = ticker
+
+    def closed_candles(self, timeframe: str, at, limit: int) -> CandleFrame:  # noqa: ANN001
+        self.latest = self.latest.model_copy(update={"ts": at + timedelta(milliseconds=80)})
+        return super().closed_candles(timeframe, at, limit)
+
+    def ticker(self, at) -> Ticker | Unavailable:  # noqa: ANN001
+        return self.latest if self.latest.ts <= at else Unavailable("the latest ticker is newer than the snapshot time")
+
+
+def test_the_latest_state_is_read_first_so_a_push_during_the_indicator_pass_is_not_future_data() -> None:
+    bars = frame(100 + np.arange(10.0))
+    at = bars.close_time(9) + timedelta(seconds=30)
+    ticker = Ticker(inst_id="BTC-USDT-SWAP", last=Decimal("109.5"), bid=None, ask=None, ts=at - timedelta(seconds=1))
+    snap = SnapshotBuilder(LatestOnly({"15m": bars}, ticker)).build(at)
+    assert "ticker" not in snap.missing
+    assert snap.ticker == ticker and snap.price == Decimal("109.5") and snap.freshness_seconds["price"] == 1.0
 
 
 def test_a_gap_shortens_the_window_to_the_bars_after_it_and_the_reasons_say_so() -> None:

@@ -66,6 +66,11 @@ def _violations(verdict: Verdict, decision: Decision, account: Account, position
     age = now - market.snapshot_at
     if age > timedelta(seconds=2 * market.cycle_seconds) or age < timedelta(seconds=-5):
         need(f"snapshot age {age}")
+    if "price" not in market.market_data_at:
+        need("no time for the price")
+    for name, stamp in market.market_data_at.items():
+        if market.snapshot_at - stamp > timedelta(seconds=60):
+            need(f"{name} {market.snapshot_at - stamp} old at the snapshot")
 
     # the order matches the decision
     side = "long" if decision.action == "OPEN_LONG" else "short"

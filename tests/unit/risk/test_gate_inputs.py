@@ -1,5 +1,5 @@
 """Gate rules about the inputs themselves: HOLD/CLOSE, number hygiene, instrument, bot state,
-stale counters and stale snapshots. Each at its boundary."""
+stale counters, stale snapshots and stale market data. Each at its boundary."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_a_sound_long_is_approved_with_its_exact_order(gate):
 def test_hold_and_close_are_approved_in_every_state_even_with_broken_numbers(gate, state, action):
     decision = Decision.model_construct(inst_id=kit.BTC, action=action, size_pct=D("NaN"), leverage=D("-5"))
     verdict = gate(decision, status=kit.status(state=state), account=kit.account(equity="NaN"),
-                   market=kit.market(snapshot_at=kit.NOW - timedelta(days=3)))
+                   market=kit.market(snapshot_at=kit.NOW - timedelta(days=3), data_ages={"price": 86400.0}))
     assert verdict.approved and verdict.rule is (Rule.HOLD if action is Action.HOLD else Rule.CLOSE)
     assert verdict.order is None
 
@@ -114,6 +114,43 @@ def test_snapshot_age_boundary_is_two_cycle_intervals(gate):
 def test_snapshot_from_the_future_beyond_clock_skew_is_rejected(gate):
     assert gate(market=kit.market(snapshot_at=kit.NOW + timedelta(seconds=5))).approved
     assert gate(market=kit.market(snapshot_at=kit.NOW + timedelta(seconds=6))).rule is Rule.STALE_SNAPSHOT
+
+
+@pytest.mark.parametrize("source", ["price", "ticker", "book"])
+def test_market_data_older_than_a_minute_when_the_snapshot_was_taken_refuses_entries(gate, source):
+    at_limit = kit.market(data_ages={"price": 1.0, source: 60.0})
+    assert gate(market=at_limit).approved  # exactly 60 s old: still usable
+    beyond = kit.market(data_ages={"price": 1.0, "ticker": 1.0, source: 60.000001})
+    verdict = gate(market=beyond)
+    assert not verdict.approved and verdict.rule is Rule.STALE_MARKET_DATA and verdict.order is None
+    assert verdict.reason == f"the {source} was 60 s old when the snapshot was taken (limit 60 s): the market feed is stale"
+    assert verdict.numbers == {"source": source, "age_seconds": 60.000001, "max_age_seconds": 60}
+
+
+def test_the_oldest_market_datum_is_the_one_named(gate):
+    verdict = gate(market=kit.market(data_ages={"price": 90.0, "ticker": 61.0, "book": 400.0}))
+    assert verdict.rule is Rule.STALE_MARKET_DATA and verdict.numbers["source"] == "book"
+    assert verdict.numbers["age_seconds"] == 400.0
+
+
+def test_market_data_age_is_measured_at_the_snapshot_whose_own_age_has_its_rule(gate):
+    old_snapshot = kit.market(snapshot_at=kit.NOW - timedelta(seconds=590), cycle_seconds=300,
+                              data_ages={"price": 5.0, "ticker": 5.0, "book": 5.0})
+    assert gate(market=old_snapshot).approved  # 595 s before `now`, yet fresh when the snapshot was taken
+    both = kit.market(snapshot_at=kit.NOW - timedelta(seconds=601), cycle_seconds=300, data_ages={"price": 90.0})
+    assert gate(market=both).rule is Rule.STALE_SNAPSHOT  # the snapshot's own age is checked first
+
+
+def test_a_price_without_a_time_refuses_entries(gate):
+    verdict = gate(market=kit.market(data_ages={"ticker": 1.0}))
+    assert verdict.rule is Rule.STALE_MARKET_DATA
+    assert verdict.reason == "the market view gives no time for the price: its freshness is unknown"
+
+
+def test_stale_market_data_is_checked_before_the_decision_is_sized(gate):
+    stale = kit.market(data_ages={"price": 61.0})
+    for decision in (kit.long(leverage=D(3)), kit.short(size_pct="5"), kit.long(stop=None)):
+        assert gate(decision, market=stale).rule is Rule.STALE_MARKET_DATA
 
 
 def test_the_gate_never_raises_it_rejects(gate):

@@ -36,3 +36,11 @@ def test_from_snapshot_takes_prices_from_the_snapshot_and_only_closed_hourly_bar
 def test_without_a_mark_price_the_last_price_stands_in():
     view = MarketView.from_snapshot(snapshot(price="67000.0"), 300, {INST: kit.instrument(INST)}, {}, {})
     assert view.get(INST).mark_price == D("67000.0")
+
+
+def test_from_snapshot_stamps_the_price_ticker_and_book_from_their_ages():
+    ages = {"ticker": 2.0, "book": 0.5, "mark_price": 1.25, "price": 2.0, "funding": 40.0, "candles_15m": 300.0}
+    snap = snapshot().model_copy(update={"freshness_seconds": ages})
+    view = MarketView.from_snapshot(snap, 300, {INST: kit.instrument(INST)}, {}, {})
+    assert view.market_data_at == {"ticker": AT - timedelta(seconds=2), "book": AT - timedelta(seconds=0.5),
+                                   "price": AT - timedelta(seconds=2)}  # not the mark price, funding, candles

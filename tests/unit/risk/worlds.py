@@ -1,14 +1,14 @@
 """Random and adversarial gate inputs for the property test, built from a seed (cheap to draw, so
 10,000 examples stay fast). Every input starts near a sound trade and each "hurdle" (state, daily
-loss, drawdown, streak, snapshot age, leverage, size, entry, stop, take-profit, book, data) is
-pushed across or around its limit with probability `roughness`; on top, at most one named flaw puts
-NaN, infinity, a negative or an absurd number into one field."""
+loss, drawdown, streak, snapshot age, market data age, leverage, size, entry, stop, take-profit,
+book, data) is pushed across or around its limit with probability `roughness`; on top, at most one
+named flaw puts NaN, infinity, a negative or an absurd number into one field."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tests.kit import risk as kit
@@ -129,6 +129,17 @@ def _position(dice: _Dice, views: list[InstrumentMarket], avoid: str, equity: De
     return kit.position(view.instrument.inst_id, dice.rng.choice(["long", "short"]), str(contracts), "1")
 
 
+def _data_at(dice: _Dice, snapshot_at: datetime) -> dict[str, datetime]:
+    """When the snapshot's market data was stamped: fresh, or (pushed) up to ten minutes old, from the
+    future, or without the price."""
+    rng = dice.rng
+    ages = {name: rng.uniform(55, 600) if dice.hit() else rng.uniform(-1, 59.999)
+            for name in ("ticker", "book", "price") if name == "price" or rng.random() < 0.8}
+    if dice.hit() and dice.hit():
+        del ages["price"]
+    return {name: snapshot_at - timedelta(seconds=age) for name, age in ages.items()}
+
+
 def build(seed: int, roughness: float, flaw: str | None, bad: Decimal) -> World:
     dice = _Dice(seed, roughness)
     rng = dice.rng
@@ -143,7 +154,9 @@ def build(seed: int, roughness: float, flaw: str | None, bad: Decimal) -> World:
                     for v in (rng.sample(views, 1) if dice.hit() else ()))
     cycle = rng.choice([60, 300])
     age = rng.randint(-10, 1000) if dice.hit() else rng.randint(-5, 2 * cycle)
-    market = MarketView.model_construct(snapshot_at=kit.NOW - timedelta(seconds=age), cycle_seconds=cycle,
+    snapshot_at = kit.NOW - timedelta(seconds=age)
+    market = MarketView.model_construct(snapshot_at=snapshot_at, cycle_seconds=cycle,
+                                        market_data_at=_data_at(dice, snapshot_at),
                                         instruments={v.instrument.inst_id: v for v in views}, pending_orders=pending)
     world = World(decision, account, positions, _status(dice, equity), market)
     world = _with_flaw(world, flaw, bad, rng) if flaw else world

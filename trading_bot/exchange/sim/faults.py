@@ -11,6 +11,10 @@
 - `pause_pushes`: WebSocket pushes are held back (market data dropped, private events queued);
 - `bad_candles`: the next N candle rows served (REST candles/history-candles, WebSocket candle pushes)
   have a high below their low, as a broken feed would send;
+- `pause_market_data`: only the market-data pushes stop (every /public channel and the candles on
+  /business), as when the exchange's market-data service stalls: private pushes (orders, algos,
+  positions, account), REST, pongs and subscription acks go on; on resume the channels push as
+  usual (what changed meanwhile, and every candle that closed meanwhile);
 - dropping every WebSocket connection is an action, not a switch (`SimServer.drop_websockets`).
 """
 
@@ -29,6 +33,7 @@ class Faults:
     timeout_next_orders: int = 0
     pause_pushes: bool = False
     bad_candles: int = 0
+    pause_market_data: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():

@@ -216,8 +216,11 @@ class WsHub:
         orders, algos, positions, account = self._orders, self._algos, list(self._positions.values()), self._account_dirty
         self._orders, self._algos, self._positions, self._account_dirty = [], [], {}, False
         cache: dict[str, Json | None] = {}
+        market_paused = self.server.faults.pause_market_data
         for conn in list(self.conns):
             for sub in list(conn.subs.values()):
+                if market_paused and _is_market_data(sub.arg["channel"]):
+                    continue
                 await self._push(conn, sub, now, cache, orders, algos, positions, account)
 
     async def _push(self, conn: Conn, sub: Sub, now: float, cache: dict[str, Json | None], orders: list[Json],
@@ -314,6 +317,10 @@ class WsHub:
             conn.transport.abort() if conn.transport is not None else asyncio.ensure_future(conn.ws.close())
         self.conns.clear()
         return len(dropped)
+
+
+def _is_market_data(channel: str) -> bool:
+    return channel in MARKET_CHANNELS or channel in CANDLE_CHANNELS
 
 
 def _matches(arg: Json, row: Json) -> bool:
