@@ -4,9 +4,7 @@ Real processes on the machine's PostgreSQL and Redis, `--only` a few roles to ke
 
 import re
 import signal
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -23,15 +21,6 @@ QUIET_SECONDS = 10  # the old supervisor restarted such a role after 1, 2, 4, 8 
 def env(db_url: str, redis_url: str, namespace: str, tmp_path: Path) -> dict[str, str]:
     return clean_env(DATABASE_URL=db_url, REDIS_URL=redis_url, REDIS_NAMESPACE=namespace,
                      VAR_DIR=str(tmp_path / "var"), FLOWER_PORT=str(free_port()), SIM_PORT=str(free_port()))
-
-
-@pytest.fixture
-def held_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that another program listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 def _run(env: dict[str, str], *roles: str) -> Proc:

@@ -6,6 +6,8 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,15 +70,18 @@ def test_order_delay_holds_the_answer_of_a_placed_order_and_counts_it() -> None:
         assert trade.get_order(instId=INST, clOrdId="held1")["data"][0]["state"] == "filled"
 
 
+@asynccontextmanager
+async def private_ws(sim: RunningSim, channel: str) -> AsyncIterator[websockets.ClientConnection]:
+    """A logged-in private WebSocket subscribed to `channel`, its acks read."""
+    async with websockets.connect(sim.ws_private_url) as ws:
+        await _login(ws, sim)
+        await _subscribe(ws, {"channel": channel, "instType": "SWAP"})
+        yield ws
+
+
 async def test_paused_pushes_are_held_back_then_delivered() -> None:
     with running_sim() as sim:
-        async with websockets.connect(sim.ws_private_url) as ws:
-            ts = int(time.time())
-            await ws.send(json.dumps({"op": "login", "args": [{"apiKey": sim.api_key, "passphrase": sim.passphrase,
-                                      "timestamp": ts, "sign": sign(sim.secret_key, f"{ts}GET/users/self/verify")}]}))
-            await ws.recv()
-            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "SWAP"}]}))
-            await ws.recv()
+        async with private_ws(sim, "orders") as ws:
             await asyncio.to_thread(sim.set_faults, pause_pushes=True)
             trade = sim.okx(TradeAPI)
             await asyncio.to_thread(trade.place_order, instId=INST, tdMode="cross", side="buy", ordType="market",
@@ -97,13 +102,7 @@ async def test_a_position_event_is_pushed_even_when_the_periodic_snapshot_is_due
     its event: the snapshot lists open positions only, so without it the close would go unheard."""
     monkeypatch.setattr(sim_ws, "SNAPSHOT_EVERY_S", 1.0)  # (10 s on the venue: the test need not wait that long)
     with running_sim() as sim:
-        async with websockets.connect(sim.ws_private_url) as ws:
-            ts = int(time.time())
-            await ws.send(json.dumps({"op": "login", "args": [{"apiKey": sim.api_key, "passphrase": sim.passphrase,
-                                      "timestamp": ts, "sign": sign(sim.secret_key, f"{ts}GET/users/self/verify")}]}))
-            await ws.recv()
-            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "positions", "instType": "SWAP"}]}))
-            await ws.recv()
+        async with private_ws(sim, "positions") as ws:
             await asyncio.to_thread(sim.set_faults, pause_pushes=True)
             trade = sim.okx(TradeAPI)
             await asyncio.to_thread(trade.place_order, instId=INST, tdMode="cross", side="buy", ordType="market",

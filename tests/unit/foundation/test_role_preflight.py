@@ -1,22 +1,12 @@
 """The checks `trading-bot run` makes before it (re)starts a role: one line naming the variable."""
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
 from trading_bot.config import load_settings
 from trading_bot.services import ports
 from trading_bot.services.roles import ROLES, role
-
-
-@pytest.fixture
-def held_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that another program listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 def test_a_taken_port_is_one_line_naming_the_setting_and_free_again_once_released() -> None:
