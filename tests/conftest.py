@@ -54,7 +54,8 @@ def migrated_template(pg_admin_url: str) -> Iterator[str]:
     """A database migrated to head once per session; tests get copies of it."""
     name = services.create_database(pg_admin_url, prefix="tb_tpl")
     url = services.database_url(pg_admin_url, name)
-    migrate.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
+    with services.server_lock(pg_admin_url, "migrate"):  # (xdist workers: the grafana role is cluster-wide)
+        migrate.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
     dispose_engines()
     yield name
     services.drop_database(pg_admin_url, name)

@@ -21,6 +21,19 @@ import psycopg
 from trading_bot.services.embedded import EmbeddedPostgres, EmbeddedRedis, port_open
 
 
+@contextmanager
+def server_lock(admin_url: str, name: str) -> Iterator[None]:
+    """A PostgreSQL advisory lock held while the block runs: one test process at a time (xdist
+    workers migrating their templates at once would alter the cluster-wide grafana role together)."""
+    key = int.from_bytes(name.encode()[:8].ljust(8, b"\0"), "big") & 0x7FFF_FFFF_FFFF_FFFF
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

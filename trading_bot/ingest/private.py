@@ -32,6 +32,7 @@ from trading_bot.storage.market_state import put_latest
 from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.repos.account import record_account
 from trading_bot.storage.repos.orders import orders_with_raw
+from trading_bot.storage.repos.trades import open_trades
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
@@ -134,13 +135,16 @@ class PrivateFeed:
         self.book.on_snapshot(self.exchange.positions(), now=asked)
 
     def _record_closing_orders(self, fills: list[Fill]) -> None:
-        """Store the orders behind fills of the positions we hold that the database does not know
-        (finished while we were away, so not among the pending ones): the close reason of a
-        position that vanished is read from them (a TP/SL order carries its algoId)."""
+        """Store the orders behind fills of the positions we hold, or the journal holds, that the
+        database does not know (finished while we were away, so not among the pending ones): the
+        close reason of a position that vanished is read from them (a TP/SL order carries its algoId)."""
+        since = {(p.inst_id, p.side): p.created_at for p in self.book.held.values()}
+        for trade in open_trades(self.db, self.run_id):
+            since.setdefault((trade.instrument, trade.side), trade.entry_ts)
         wanted: dict[str, set[str]] = {}
         for fill in fills:
-            held = self.book.held.get((fill.inst_id, fill.pos_side))
-            if held is not None and fill.ts >= held.created_at:
+            opened = since.get((fill.inst_id, "long" if fill.side == "sell" else "short"))
+            if opened is not None and fill.ts >= opened:
                 wanted.setdefault(fill.inst_id, set()).add(fill.ord_id)
         for inst_id, ord_ids in wanted.items():
             known = {order.ord_id for order, raw in orders_with_raw(self.db, inst_id, sorted(ord_ids)) if raw}

@@ -42,6 +42,7 @@ LOOKBACK_CYCLES = 12  # slots looked at per sweep (an hour at 300 s): longer gap
 ABANDON_AFTER_CYCLES = 2
 STEP_MARGIN_WALL_SECONDS = 60.0  # beyond the slowest step: Celery retries with backoff, a busy machine
 RESTART_SLACK_WALL_SECONDS = 90.0  # a restart this long before a gap explains it (beat lock, backoff)
+UPTIME_SLACK_WALL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,10 @@ def _record_missed(ports: Ports, inst_id: str, now: datetime, policy: SweepPolic
         return []
     recorded = []
     for gap in _gaps(held, current, policy):
-        # the outage that explains a gap began before it and was over at the latest when cycles resumed
-        known = _explained(restarts, gap[0] - policy.market(RESTART_SLACK_WALL_SECONDS), gap[-1] + policy.interval)
+        # the outage that explains a gap began before it and was over when cycles resumed, at the
+        # latest in the slot after it (Redis' uptime is whole seconds: a little slack for that too)
+        known = _explained(restarts, gap[0] - policy.market(RESTART_SLACK_WALL_SECONDS),
+                           gap[-1] + 2 * policy.interval + policy.market(UPTIME_SLACK_WALL_SECONDS))
         cause = "no cycle started for this slot: " + (known or (
             "the beat sent no start or it was not run in time (beat down or waiting for its lock, broker "
             "unreachable, or worker-market busy for most of an interval)"))
