@@ -179,14 +179,22 @@ def configure_from_settings(settings: Any, stream: Any = None) -> None:
 
 
 class _NamedLogger:
-    """`logger=name` bound when it logs, so the configuration in force then applies, not the one at
-    import (a command imports modules such as exchange/okx/rest.py before it configures logging)."""
+    """`logger=name` bound under the configuration in force when it logs, not the one at import (a
+    command imports modules such as exchange/okx/rest.py before it configures logging); rebound only
+    when structlog was configured again (ours, or a test's `capture_logs`), so a log call on a hot
+    path costs about what a bound logger's does."""
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._bound: Any = None
+        self._processors: Any = None
 
     def __getattr__(self, method: str) -> Any:
-        return getattr(structlog.get_logger().bind(logger=self._name), method)
+        processors = structlog.get_config()["processors"]  # a new list object at every configure()
+        if processors is not self._processors:
+            self._bound = structlog.get_logger().bind(logger=self._name)
+            self._processors = processors
+        return getattr(self._bound, method)
 
 
 def get_logger(name: str | None = None) -> Any:
