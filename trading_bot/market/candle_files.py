@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyarrow import feather
 from pydantic import ValidationError
 
 from trading_bot.clock import from_ms
@@ -68,7 +69,7 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     if not path.is_file():
         raise CandleFileError(f"{path}: no such file")
     if name.endswith(".feather"):
-        table = _from_frame(_read(path, "Feather", pd.read_feather), path)
+        table = _from_frame(_read(path, "Feather", _load_feather), path)
     elif name.endswith((".csv", ".csv.gz")):
         as_read = {"dtype": str, "keep_default_na": False} if texts else {}  # "NaN" stays text, "" is empty
         table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, **as_read)), path)
@@ -91,6 +92,13 @@ def _read(path: Path, kind: str, reader):  # noqa: ANN001, ANN202
         gz = " (named .gz but not gzip)" if isinstance(exc, gzip.BadGzipFile) else ""
         reason = " ".join(str(exc).split())[:200]
         raise CandleFileError(f"{path}: not a readable {kind} file{gz}: {type(exc).__name__}: {reason}") from None
+
+
+def _load_feather(path: Path) -> pd.DataFrame:
+    # Arrow opens the path natively: pandas would hand it a Python file object, whose wrapper an Arrow
+    # I/O thread may still release (taking the GIL) while the interpreter exits after a refused file,
+    # which aborts the process (SIGABRT) instead of exiting 2.
+    return feather.read_table(str(path)).to_pandas()
 
 
 def _load_json(path: Path) -> object:
