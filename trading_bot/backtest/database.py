@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import make_url
 
 from trading_bot.backtest.cycle_transaction import CycleTransactionDatabase
+from trading_bot.storage.run_journal import RunJournal
 from trading_bot.storage import migrate
 from trading_bot.storage.db import Database, engine_for
 from trading_bot.storage.models import LlmCall
@@ -92,7 +93,7 @@ def backtest_database(configured_dsn: str, run_id: str, keep: bool) -> Iterator[
         migrate.upgrade(dsn)
         # one process, one local server, a fresh database: no liveness ping before every checkout
         engine = create_engine(dsn, pool_size=2, max_overflow=2, pool_pre_ping=False)
-        db = CycleTransactionDatabase(engine)
+        db = CycleTransactionDatabase(engine, RunJournal())
         yield BacktestDatabase(db, dsn, name)
     finally:
         if db is not None:

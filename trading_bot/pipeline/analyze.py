@@ -23,7 +23,7 @@ def analyze(ports: Ports, cycle: Cycle) -> str | None:
     with stage(ports.db, cycle, "ANALYZING", ports.clock) as run:
         decision = ports.brain.analyst.analyze(brain_context(ports, cycle, cycle.research))
         cycle.decision = decision.model_copy(update={"cycle_id": cycle.id})
-        run.columns.update(decision=jsonable(cycle.decision), action=cycle.decision.action.value)
+        run.columns.update(decision=cycle.decision, action=cycle.decision.action.value)
         run.detail.update(model=cycle.decision.model, confidence=cycle.decision.confidence)
         run.outcome = cycle.decision.action.value.lower()
         mark_agreement(ports, cycle)

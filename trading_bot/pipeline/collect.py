@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from trading_bot.pipeline.closing import journal_pending_closes
-from trading_bot.pipeline.cycle import Cycle, jsonable, stage
+from trading_bot.pipeline.cycle import Cycle, stage
 from trading_bot.pipeline.ports import Ports
 from trading_bot.risk.status import BotState
 from trading_bot.storage.repos import cycles as repo
@@ -33,7 +33,7 @@ def collect(ports: Ports, cycle: Cycle) -> str | None:
     with stage(ports.db, cycle, "COLLECTING", ports.clock) as run:
         journal_pending_closes(ports)
         cycle.snapshot = ports.snapshot(cycle.inst_id, ports.clock.now())
-        run.columns["snapshot"] = jsonable(cycle.snapshot)
+        run.columns["snapshot"] = cycle.snapshot
         state = ports.risk.watch(ports.exchange.account()).state
         run.detail = {"bot_state": str(state), "price": str(cycle.snapshot.price)}
         if state is BotState.EMERGENCY_HALTED:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from trading_bot.domain.events import DecisionEvent
 from trading_bot.pipeline.collect import flatten_if_open
-from trading_bot.pipeline.cycle import Cycle, jsonable, stage
+from trading_bot.pipeline.cycle import Cycle, stage
 from trading_bot.pipeline.ports import Ports
 from trading_bot.risk.market import MarketView
 from trading_bot.risk.status import BotState
@@ -39,7 +39,7 @@ def risk_check(ports: Ports, cycle: Cycle) -> str | None:
         positions = ports.exchange.positions()
         view = market_view(ports, cycle, {p.inst_id for p in positions})
         cycle.verdict = ports.risk.evaluate(cycle.decision, account, positions, view, cycle.id)
-        run.columns.update(verdict=jsonable(cycle.verdict), approved=cycle.verdict.approved)
+        run.columns.update(verdict=cycle.verdict, approved=cycle.verdict.approved)
         run.detail.update(rule=str(cycle.verdict.rule), reason=cycle.verdict.reason)
         run.outcome = "approved" if cycle.verdict.approved else "rejected"
         ports.events.publish(OPUS_DECISIONS, DecisionEvent(

@@ -5,11 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from trading_bot.config import Settings
+
+if TYPE_CHECKING:
+    from trading_bot.storage.run_journal import RunJournal
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -39,6 +43,10 @@ def dispose_engines() -> None:
 
 class Database:
     """Session factory bound to one engine; the unit of work is `with db.session() as s:`."""
+
+    # A backtest's rows of the busiest tables, kept in memory and written in bulk (storage/run_journal.py);
+    # None: every repository writes straight to PostgreSQL.
+    journal: RunJournal | None = None
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -20,6 +20,7 @@ from trading_bot.config import Settings
 from trading_bot.pipeline.flow import follow_up
 from trading_bot.risk.state import BotStateService
 from trading_bot.storage.db import Database, engine_for
+from trading_bot.storage.run_journal import RunJournal
 from trading_bot.storage.models import AccountSnapshot, BotStateEvent, DecisionCycle, PlaybookVersion, ReflectionLog
 from trading_bot.storage.streams import Keys
 from tests.integration.backtest.conftest import INST, cycles_of, trades_of
@@ -57,7 +58,7 @@ def test_shortcuts_give_the_same_run(shared_dir: Path, backtest_settings: Settin
         for name, shortcuts in zip(names, (True, False), strict=True):
             engine = engine_for(services.database_url(pg_admin_url, name).replace("postgresql://",
                                                                                  "postgresql+psycopg://"))
-            db = CycleTransactionDatabase(engine) if shortcuts else Database(engine)
+            db = CycleTransactionDatabase(engine, RunJournal()) if shortcuts else Database(engine)
             backtest = prepare(plan(spec), settings, db)
             if not shortcuts:  # the live path's pieces
                 ports = backtest.ports

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Text, bindparam, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
@@ -26,6 +27,8 @@ def start_cycle(db: Database, cycle_id: str, inst_id: str, trigger: str, schedul
     """Create the cycle row; False when it already exists (a second beat or a redelivered task)."""
     values = {"id": cycle_id, "run_id": run_id, "instrument": inst_id, "trigger": trigger,
               "scheduled_for": scheduled_for, "started_at": started_at, "stage": "COLLECTING", "shadow": shadow}
+    if db.journal is not None:
+        return db.journal.start_cycle(values)
     with db.session() as session:
         return session.execute(_START, values).first() is not None
 
@@ -42,10 +45,11 @@ def stage_entry(stage: str, started_at: datetime, ended_at: datetime, outcome: s
 
 def record_stage(db: Database, cycle_id: str, stage: str, started_at: datetime, ended_at: datetime,
                  outcome: str, detail: dict[str, Any] | None = None, **columns: Any) -> None:
-    """Append one stage to the timeline and set any of the cycle's result columns."""
+    """Append one stage to the timeline and set any of the cycle's result columns (a model is
+    stored as its JSON)."""
     entry = stage_entry(stage, started_at, ended_at, outcome, detail)
     appended = DecisionCycle.timeline.op("||")(cast(literal(json.dumps([entry])), JSONB))
-    values = {"stage": stage, "timeline": appended, **columns}
+    values = {"stage": stage, "timeline": appended, **{name: as_json_data(v) for name, v in columns.items()}}
     with db.session() as session:
         session.execute(update(DecisionCycle).where(DecisionCycle.id == cycle_id).values(**values))
 
@@ -78,7 +82,14 @@ def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, An
                   latency_ms=int((finished_at - started_at).total_seconds() * 1000))
     if error is not None:
         values["error"] = error[:2000]
+    unwritten = db.journal.unwritten_cycle(cycle_id) if db.journal is not None else None
+    if unwritten is not None:
+        # still in memory, so no statement ran since the cycle started: it made no LLM call
+        unwritten.update(values, cost_usd=Decimal(0))
+        unwritten["timeline"] = [*unwritten["timeline"], *(entry for entry, _ in stages)]
+        return Decimal(0)
     entries = json.dumps([entry for entry, _ in stages]) if stages else None
+    values = {name: as_json_data(value) for name, value in values.items()}
     statement = _finish_statement(tuple(sorted(values)), entries is not None)
     with db.session() as session:
         params = {f"{name}_": value for name, value in values.items()}
@@ -97,6 +108,12 @@ def _finish_statement(columns: tuple[str, ...], appends: bool) -> Any:
                           .where(LlmCall.cycle_id == bindparam("where_id")).scalar_subquery())
     return (update(_cycles).where(_cycles.c.id == bindparam("where_id")).values(**values)
             .returning(_cycles.c.cost_usd))
+
+
+def as_json_data(value: Any) -> Any:
+    """A model as JSON data for a JSONB column (NaN and infinity become null on the way); other
+    values as they are."""
+    return json.loads(value.model_dump_json()) if isinstance(value, BaseModel) else value
 
 
 def get_cycle(db: Database, cycle_id: str) -> DecisionCycle | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from trading_bot.domain.orders import Account
 from trading_bot.storage.models import AccountSnapshot, Trade
+from trading_bot.storage.run_journal import journal_of
 
 STREAK_SCAN = 100  # closed trades looked at for the losing streak
 
@@ -25,6 +26,10 @@ _RECORD_ACCOUNT = (insert(AccountSnapshot.__table__)
 
 def record_account(session: Session, run_id: str, account: Account) -> bool:
     """Store one equity observation; False when the run already has one at that timestamp."""
+    journal = journal_of(session)
+    if journal is not None:
+        return journal.record_account(run_id, account.ts, account.equity, account.available, account.frozen,
+                                      account.upl)
     row = session.execute(_RECORD_ACCOUNT, {"run_id": run_id, "ts": account.ts, "equity": account.equity,
                                             "available": account.available, "frozen": account.frozen,
                                             "upl": account.upl}).first()

@@ -20,6 +20,8 @@ def insert(db: Database, *, instrument: str, ts: datetime, model: str, signal: b
     row = {"instrument": instrument, "ts": ts, "model": model, "signal": signal, "reason": reason,
            "bypass_reason": bypass_reason, "parse_error": parse_error, "llm_call_id": llm_call_id,
            "cycle_id": cycle_id, "run_id": run_id, "created_at": ts}
+    if db.journal is not None:
+        return db.journal.insert_screen(row)
     with db.session() as session:
         return int(session.execute(_INSERT, row).scalar_one())
 
@@ -31,6 +33,8 @@ _PASS_RATE = select(func.count(), func.count().filter(_logs.c.signal.is_(True)))
 
 def pass_rate(db: Database, start: datetime, end: datetime, run_id: str = LIVE_RUN) -> tuple[int, int]:
     """(screens judged by a model, how many passed) in [start, end); bypassed screens are not counted."""
+    if db.journal is not None:  # the run's screens are all journaled there, written or not
+        return db.journal.pass_rate(start, end)
     with db.session() as session:
         total, passed = session.execute(_PASS_RATE, {"run_id": run_id, "start": start, "end": end}).one()
     return int(total), int(passed)
@@ -44,6 +48,11 @@ _MARK = (update(_logs).where(_logs.c.id == bindparam("log_id"))
 def mark_analyst(db: Database, log_id: int, action: str, shadow: bool) -> None:
     """Record what the analyst (live or shadow) decided: it agreed when a pass led to a non-HOLD
     action or a screened-out cycle was a HOLD anyway."""
+    unwritten = db.journal.unwritten_screen(log_id) if db.journal is not None else None
+    if unwritten is not None:
+        unwritten.update(analyst_action=action, analyst_agreed=unwritten["signal"] == (action != "HOLD"),
+                         shadow_analysed=shadow)
+        return
     with db.session() as session:
         marked = session.execute(_MARK, {"log_id": log_id, "action": action, "traded": action != "HOLD",
                                          "shadow": shadow}).first()

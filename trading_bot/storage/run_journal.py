@@ -1,0 +1,193 @@
+"""A backtest's journal in memory: the rows every cycle writes (its `decision_cycles` row, its
+`screener_logs` row, the account readings of `account_snapshots`) are kept here and written to
+PostgreSQL in bulk with COPY, instead of three to five statements per cycle.
+
+The repositories of those tables (repos/cycles, screener_logs, risk_counters) write here when the
+database they are handed carries a journal (`journal_of`); every other table is written as live.
+Readers see exactly what they would see live because the journal is written out before any
+statement that could see its rows runs on the run's connection (`flush_before_statements`, an
+engine hook): every write (an insert may reference a cycle row) and every query naming one of its
+tables. Queries of other tables (trades, bot state, reflections) pass without it. So rows stay here
+while the cycles touch nothing else, which is most of them, and the database holds them at every
+checkpoint and at the end.
+
+One process writes a backtest's database (its own, created for the run), so ids are assigned
+here, and uniqueness (one cycle per id, one account reading per timestamp) is kept here too.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session
+
+CYCLE_COLUMNS = ("id", "run_id", "instrument", "trigger", "scheduled_for", "started_at", "finished_at", "stage",
+                 "outcome", "timeline", "snapshot", "screener_signal", "shadow", "decision", "action", "verdict",
+                 "approved", "cl_ord_id", "cost_usd", "latency_ms", "error")
+JSON_CYCLE_COLUMNS = frozenset({"timeline", "snapshot", "decision", "verdict"})
+SCREEN_COLUMNS = ("id", "run_id", "cycle_id", "llm_call_id", "instrument", "ts", "model", "signal", "reason",
+                  "bypass_reason", "parse_error", "shadow_analysed", "analyst_action", "analyst_agreed", "created_at")
+ACCOUNT_COLUMNS = ("run_id", "ts", "equity", "available", "frozen", "upl")
+TABLES = ("decision_cycles", "screener_logs", "account_snapshots")
+
+
+class RunJournal:
+    def __init__(self, next_screen_id: int = 1) -> None:
+        self.cycles: dict[str, dict[str, Any]] = {}  # not yet written, by id
+        self.screens: dict[int, dict[str, Any]] = {}  # not yet written, by id
+        self.accounts: list[tuple[Any, ...]] = []  # not yet written
+        self._cycle_ids: set[str] = set()  # every cycle started here (written or not)
+        self._account_ts: set[datetime] = set()
+        self._next_screen_id = next_screen_id
+        # (ts, signal) of every model-judged screen, in time order: the screener's 24 h pass rate
+        self._judged_ts: list[datetime] = []
+        self._judged_passed: list[int] = []  # running count of passes up to and including each entry
+        # written in the open transaction: back to pending if it rolls back, so nothing is lost
+        self._uncommitted: tuple[dict[str, Any], dict[int, Any], list[tuple[Any, ...]]] = ({}, {}, [])
+        self._sequence_behind = False  # ids used here that screener_logs' own sequence has not passed
+        self.flushes = 0
+        self.rows_written = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self.cycles) + len(self.screens) + len(self.accounts)
+
+    # --- decision_cycles --------------------------------------------------------------------------
+    def start_cycle(self, values: dict[str, Any]) -> bool:
+        if values["id"] in self._cycle_ids:
+            return False
+        self._cycle_ids.add(values["id"])
+        self.cycles[values["id"]] = {"timeline": [], "shadow": False, "cost_usd": Decimal(0), **values}
+        return True
+
+    def unwritten_cycle(self, cycle_id: str) -> dict[str, Any] | None:
+        """The cycle's row while it is still here (None once written: update it with SQL)."""
+        return self.cycles.get(cycle_id)
+
+    # --- screener_logs ----------------------------------------------------------------------------
+    def insert_screen(self, row: dict[str, Any]) -> int:
+        screen_id = self._next_screen_id
+        self._next_screen_id += 1
+        self.screens[screen_id] = {"id": screen_id, "shadow_analysed": False, "analyst_action": None,
+                                   "analyst_agreed": None, **row}
+        if row["bypass_reason"] is None:
+            if self._judged_ts and row["ts"] < self._judged_ts[-1]:
+                raise ValueError("screens must be journaled in time order")
+            passed = self._judged_passed[-1] if self._judged_passed else 0
+            self._judged_ts.append(row["ts"])
+            self._judged_passed.append(passed + bool(row["signal"]))
+        return screen_id
+
+    def unwritten_screen(self, screen_id: int) -> dict[str, Any] | None:
+        return self.screens.get(screen_id)
+
+    def pass_rate(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(model-judged screens, passes) in [start, end), as screener_logs.pass_rate counts them."""
+        first, stop = bisect_left(self._judged_ts, start), bisect_left(self._judged_ts, end)
+        if stop <= first:
+            return 0, 0
+        before = self._judged_passed[first - 1] if first else 0
+        return stop - first, self._judged_passed[stop - 1] - before
+
+    # --- account_snapshots ------------------------------------------------------------------------
+    def record_account(self, run_id: str, ts: datetime, equity: Decimal, available: Decimal, frozen: Decimal,
+                       upl: Decimal) -> bool:
+        if ts in self._account_ts:
+            return False
+        self._account_ts.add(ts)
+        self.accounts.append((run_id, ts, equity, available, frozen, upl))
+        return True
+
+    # --- writing out ------------------------------------------------------------------------------
+    def flush(self, connection: psycopg.Connection[Any]) -> int:
+        """COPY what is here into the tables (parents first: screens reference cycles) on the
+        caller's connection and transaction. Returns the rows written."""
+        if not self.pending:
+            return 0
+        written = 0
+        with connection.cursor() as cursor:
+            if self.cycles:
+                written += _copy(cursor, "decision_cycles", CYCLE_COLUMNS,
+                                 (_cycle_values(row) for row in self.cycles.values()))
+            if self.screens:
+                written += _copy(cursor, "screener_logs", SCREEN_COLUMNS,
+                                 (tuple(row.get(c) for c in SCREEN_COLUMNS) for row in self.screens.values()))
+                self._sequence_behind = True
+            if self.accounts:
+                written += _copy(cursor, "account_snapshots", ACCOUNT_COLUMNS, self.accounts)
+        cycles, screens, accounts = self._uncommitted
+        cycles.update(self.cycles)
+        screens.update(self.screens)
+        accounts.extend(self.accounts)
+        self.cycles, self.screens, self.accounts = {}, {}, []
+        self.flushes += 1
+        self.rows_written += written
+        return written
+
+    def sync_sequences(self, connection: psycopg.Connection[Any]) -> None:
+        """Move the table's own id sequence past the ids given here (before a commit), so that an
+        insert made without the journal never collides."""
+        if self._sequence_behind:
+            connection.execute("SELECT setval(pg_get_serial_sequence('screener_logs', 'id'), %s)",
+                               (self._next_screen_id - 1,))
+            self._sequence_behind = False
+
+    def committed(self) -> None:
+        """The transaction the rows were written in committed: they are the database's now."""
+        self._uncommitted = ({}, {}, [])
+
+    def rolled_back(self) -> None:
+        """It rolled back: what it wrote is pending again (ahead of what came since)."""
+        cycles, screens, accounts = self._uncommitted
+        self.cycles, self.screens, self.accounts = ({**cycles, **self.cycles}, {**screens, **self.screens},
+                                                    [*accounts, *self.accounts])
+        self._uncommitted = ({}, {}, [])
+
+    def flush_before_statements(self, engine: Engine, owns: Callable[[Connection], bool]) -> Callable[[], None]:
+        """Write what is here before a statement that could see it runs on a connection of
+        `engine` that `owns` names as the run's (another reader sees only what is committed);
+        returns the function that stops it."""
+
+        def before(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+                   executemany: bool) -> None:
+            if (self.pending and (not statement.startswith("SELECT") or any(t in statement for t in TABLES))
+                    and owns(conn)):
+                self.flush(conn.connection.driver_connection)
+
+        event.listen(engine, "before_cursor_execute", before)
+        return lambda: event.remove(engine, "before_cursor_execute", before)
+
+
+def journal_of(holder: Any) -> RunJournal | None:
+    """The journal a Database (attribute) or one of its sessions (`info`) carries; None live."""
+    if isinstance(holder, Session):
+        return holder.info.get("journal")  # type: ignore[no-any-return]
+    return getattr(holder, "journal", None)
+
+
+def _cycle_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(_json_text(row.get(c)) if c in JSON_CYCLE_COLUMNS else row.get(c) for c in CYCLE_COLUMNS)
+
+
+def _json_text(value: Any) -> str | None:
+    """JSON text for a JSONB column of COPY: a model serialised once (NaN and infinity as null)."""
+    if value is None:
+        return None
+    return value.model_dump_json() if isinstance(value, BaseModel) else json.dumps(value)
+
+
+def _copy(cursor: psycopg.Cursor[Any], table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+    count = 0
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
