@@ -66,8 +66,8 @@ class BacktestSource:
                              f"not at the snapshot time {at.isoformat()}")
 
     def forming_candle(self, timeframe: str, at: datetime) -> Candle | None:
-        self._check(at)
-        return self._venue.forming_candle(timeframe, at)
+        self._check(at)  # the venue's forming bar is the one holding `at`
+        return self._exchange.forming_candle(self.inst_id, timeframe)
 
     def ticker(self, at: datetime) -> Ticker | Unavailable:
         self._check(at)

@@ -26,7 +26,8 @@ def market_view(ports: Ports, cycle: Cycle, held: set[str]) -> MarketView:
     for inst in held - {cycle.inst_id}:
         last = exchange.ticker(inst).last
         prices[inst] = (last, last)
-    hourly = {inst: exchange.candles(inst, "1H", HOURLY_BARS) for inst in involved}
+    # 1H closes feed only the correlation between two instruments (Candle checked them already)
+    hourly = {inst: exchange.candles(inst, "1H", HOURLY_BARS) for inst in involved} if len(involved) > 1 else {}
     return MarketView.from_snapshot(cycle.snapshot, ports.config.cycle_seconds, instruments, prices, hourly,
                                     exchange.pending_orders())
 

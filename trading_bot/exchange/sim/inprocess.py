@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from trading_bot.clock import from_ms, to_ms
 from trading_bot.domain.events import PositionClosed
@@ -34,6 +34,9 @@ from trading_bot.exchange.sim.orders import MARKET_PX, AlgoParams, AttachSpec, O
 from trading_bot.exchange.sim.positions_view import to_position
 from trading_bot.exchange.sim.series import BAR_SPECS
 from trading_bot.exchange.sim.venue import Venue
+
+if TYPE_CHECKING:
+    from trading_bot.exchange.sim.market import CandleRow
 
 T = TypeVar("T")
 
@@ -89,7 +92,6 @@ class InProcessExchange:
         data = self.venue.data(inst_id)
         rows = data.candles(timeframe, self.venue.now_ms, self.venue.price(inst_id),
                             to_ms(before) if before else None, None, limit)
-        ct = data.inst.ct_val
         built = self._closed_candles
         if len(built) > CLOSED_CANDLES_KEPT:
             built.clear()
@@ -98,14 +100,17 @@ class InProcessExchange:
             key = (inst_id, timeframe, r.ts)
             candle = built.get(key) if r.confirmed else None
             if candle is None:
-                candle = Candle(inst_id=inst_id, timeframe=timeframe, ts=from_ms(r.ts), open=_dec(r.o),
-                                high=_dec(r.h), low=_dec(r.l), close=_dec(r.c),
-                                volume=(_dec(r.vol_ccy) / ct).quantize(Decimal("0.01")), volume_ccy=_dec(r.vol_ccy),
-                                volume_quote=_dec(r.vol_ccy * r.c), confirmed=r.confirmed)
+                candle = _candle(inst_id, timeframe, r, data.inst.ct_val)
                 if r.confirmed:
                     built[key] = candle
             candles.append(candle)
         return candles
+
+    def forming_candle(self, inst_id: str, timeframe: str) -> Candle | None:
+        """The bar forming now (what `candles` serves first), without the closed bars after it."""
+        data = self.venue.data(inst_id)
+        row = data.forming(timeframe, self.venue.now_ms, self.venue.price(inst_id))
+        return None if row is None else _candle(inst_id, timeframe, row, data.inst.ct_val)
 
     def order_book(self, inst_id: str, depth: int = 5) -> OrderBook:
         inst = self._call("market/books", lambda: self.engine.instrument(inst_id))
@@ -211,6 +216,12 @@ class InProcessExchange:
 
 
 CLOSED_CANDLES_KEPT = 4_096  # a risk check's 101 hourly bars and more, per instrument and timeframe
+
+
+def _candle(inst_id: str, timeframe: str, r: CandleRow, ct: Decimal) -> Candle:
+    return Candle(inst_id=inst_id, timeframe=timeframe, ts=from_ms(r.ts), open=_dec(r.o), high=_dec(r.h), low=_dec(r.l),
+                  close=_dec(r.c), volume=(_dec(r.vol_ccy) / ct).quantize(Decimal("0.01")), volume_ccy=_dec(r.vol_ccy),
+                  volume_quote=_dec(r.vol_ccy * r.c), confirmed=r.confirmed)
 
 
 def _dec(value: float, digits: int = 8) -> Decimal:
