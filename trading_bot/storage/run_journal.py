@@ -4,10 +4,11 @@ PostgreSQL in bulk with COPY, instead of three to five statements per cycle.
 
 The repositories of those tables (repos/cycles, screener_logs, risk_counters) write here when the
 database they are handed carries a journal (`journal_of`); every other table is written as live.
-Readers see exactly what they would see live because the journal is written out before any
-statement that could see its rows runs on the run's connection (`flush_before_statements`, an
-engine hook): every write (an insert may reference a cycle row) and every query naming one of its
-tables. Queries of other tables (trades, bot state, reflections) pass without it. So rows stay here
+Readers see exactly what they would see live because the journal writes out the rows a statement
+could see before it runs on the run's connection (`flush_before_statements`, an engine hook): the
+rows of every table the statement names, and the cycles before every write (an insert may
+reference a cycle row). Queries of other tables (trades, bot state, reflections) pass without it.
+The run's equity curve is kept here whole, so the risk counters read it without a query. So rows stay here
 while the cycles touch nothing else, which is most of them, and the database holds them at every
 checkpoint and at the end.
 
@@ -18,7 +19,7 @@ here, and uniqueness (one cycle per id, one account reading per timestamp) is ke
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -46,6 +47,11 @@ class RunJournal:
         self.accounts: list[tuple[Any, ...]] = []  # not yet written
         self._cycle_ids: set[str] = set()  # every cycle started here (written or not)
         self._account_ts: set[datetime] = set()
+        # the run's equity curve (every reading, written or not), for the risk counters
+        self._curve_run: str | None = None
+        self._curve_ts: list[datetime] = []
+        self._curve_equity: list[Decimal] = []
+        self._peaks: dict[datetime | None, tuple[Decimal | None, int]] = {}  # since → (peak, readings seen)
         self._next_screen_id = next_screen_id
         # (ts, signal) of every model-judged screen, in time order: the screener's 24 h pass rate
         self._judged_ts: list[datetime] = []
@@ -104,31 +110,73 @@ class RunJournal:
             return False
         self._account_ts.add(ts)
         self.accounts.append((run_id, ts, equity, available, frozen, upl))
+        self._remember_equity(run_id, ts, equity)
         return True
 
+    def replaced_account(self, run_id: str, ts: datetime, equity: Decimal) -> None:
+        """A reading was stored or replaced with SQL (upsert_account): keep the equity curve true."""
+        self._account_ts.add(ts)
+        if self._curve_run == run_id and self._curve_ts and self._curve_ts[-1] == ts:
+            self._curve_equity[-1] = equity
+            self._peaks.clear()
+        else:
+            self._remember_equity(run_id, ts, equity)
+
+    def _remember_equity(self, run_id: str, ts: datetime, equity: Decimal) -> None:
+        if self._curve_run is None:
+            self._curve_run = run_id
+        if run_id != self._curve_run or (self._curve_ts and ts <= self._curve_ts[-1]):
+            self._curve_run = ""  # another run, or out of order: the database answers from now on
+            return
+        self._curve_ts.append(ts)
+        self._curve_equity.append(equity)
+
+    def knows_equity_of(self, run_id: str) -> bool:
+        """Whether every account reading of `run_id` went through here, in time order."""
+        return bool(run_id) and run_id == self._curve_run
+
+    def equity_at(self, when: datetime) -> Decimal | None:
+        """As risk_counters.equity_at: the last reading at or before `when`, else the first after."""
+        i = bisect_right(self._curve_ts, when) - 1
+        if i >= 0:
+            return self._curve_equity[i]
+        return self._curve_equity[0] if self._curve_equity else None
+
+    def peak_equity_since(self, since: datetime | None) -> Decimal | None:
+        """As risk_counters.peak_equity_since, kept up to date by the readings added since the last ask."""
+        first = 0 if since is None else bisect_right(self._curve_ts, since)
+        peak, upto = self._peaks.get(since, (None, first))
+        for equity in self._curve_equity[upto:]:
+            peak = equity if peak is None or equity > peak else peak
+        self._peaks[since] = (peak, len(self._curve_equity))
+        if since is None:
+            return peak
+        known = [value for value in (peak, self.equity_at(since)) if value is not None]
+        return max(known) if known else None
+
     # --- writing out ------------------------------------------------------------------------------
-    def flush(self, connection: psycopg.Connection[Any]) -> int:
-        """COPY what is here into the tables (parents first: screens reference cycles) on the
+    def flush(self, connection: psycopg.Connection[Any], tables: frozenset[str] = frozenset(TABLES)) -> int:
+        """COPY what is here for `tables` into them (cycles first: screens reference them) on the
         caller's connection and transaction. Returns the rows written."""
-        if not self.pending:
-            return 0
+        cycles, screens, accounts = self._uncommitted
         written = 0
         with connection.cursor() as cursor:
-            if self.cycles:
+            if self.cycles and tables & {"decision_cycles", "screener_logs"}:
                 written += _copy(cursor, "decision_cycles", CYCLE_COLUMNS,
                                  (_cycle_values(row) for row in self.cycles.values()))
-            if self.screens:
+                cycles.update(self.cycles)
+                self.cycles = {}
+            if self.screens and "screener_logs" in tables:
                 written += _copy(cursor, "screener_logs", SCREEN_COLUMNS,
                                  (tuple(row.get(c) for c in SCREEN_COLUMNS) for row in self.screens.values()))
                 self._sequence_behind = True
-            if self.accounts:
+                screens.update(self.screens)
+                self.screens = {}
+            if self.accounts and "account_snapshots" in tables:
                 written += _copy(cursor, "account_snapshots", ACCOUNT_COLUMNS, self.accounts)
-        cycles, screens, accounts = self._uncommitted
-        cycles.update(self.cycles)
-        screens.update(self.screens)
-        accounts.extend(self.accounts)
-        self.cycles, self.screens, self.accounts = {}, {}, []
-        self.flushes += 1
+                accounts.extend(self.accounts)
+                self.accounts = []
+        self.flushes += bool(written)
         self.rows_written += written
         return written
 
@@ -158,9 +206,13 @@ class RunJournal:
 
         def before(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
                    executemany: bool) -> None:
-            if (self.pending and (not statement.startswith("SELECT") or any(t in statement for t in TABLES))
-                    and owns(conn)):
-                self.flush(conn.connection.driver_connection)
+            if not self.pending:
+                return
+            # a write may reference a cycle row (foreign keys); otherwise only the tables it names
+            named = frozenset(t for t in TABLES if t in statement)
+            wanted = named if statement.startswith("SELECT") else named | {"decision_cycles"}
+            if wanted and owns(conn):
+                self.flush(conn.connection.driver_connection, wanted)
 
         event.listen(engine, "before_cursor_execute", before)
         return lambda: event.remove(engine, "before_cursor_execute", before)

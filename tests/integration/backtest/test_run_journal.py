@@ -27,7 +27,8 @@ from trading_bot.domain.orders import Account
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import AccountSnapshot, DecisionCycle, ScreenerLog
 from trading_bot.storage.repos import cycles, screener_logs
-from trading_bot.storage.repos.risk_counters import record_account
+from trading_bot.storage.repos.account import upsert_account
+from trading_bot.storage.repos.risk_counters import equity_at, peak_equity_since, record_account
 from trading_bot.storage.run_journal import RunJournal
 
 AT = datetime(2025, 6, 1, tzinfo=UTC)
@@ -116,7 +117,7 @@ def test_a_rollback_gives_the_written_rows_back_nothing_lost_nothing_twice(engin
     assert _cycles_seen(observer) == [("c1", "hold"), ("c2", "error")]
 
 
-def test_the_pass_rate_and_account_readings_read_as_the_database_would(engine: Engine,
+def test_the_pass_rate_and_equity_curve_read_as_the_database_would(engine: Engine,
                                                                       run_db: CycleTransactionDatabase) -> None:
     plain = Database(engine)
     for i in range(30):
@@ -132,13 +133,28 @@ def test_the_pass_rate_and_account_readings_read_as_the_database_would(engine: E
     assert from_memory == [screener_logs.pass_rate(plain, start, end, "bt") for start, end in windows]
     assert from_memory[2] == (25, 8)  # 30 screens, 5 bypassed; passes at 3, 6, 9, 12, 15, 18, 24, 27
 
-    account = Account(ts=AT, equity=Decimal("100.5"), available=Decimal("90"), frozen=Decimal("10"), upl=Decimal("0.5"))
+    equities = [Decimal(v) for v in ("100.5", "103", "99", "104.25", "101", "104.25", "98")]
     with run_db.session() as session:
-        assert record_account(session, "bt", account)
-        assert not record_account(session, "bt", account), "one reading per timestamp, as ON CONFLICT"
+        for i, equity in enumerate(equities):
+            reading = Account(ts=AT + timedelta(hours=i), equity=equity, available=equity, frozen=Decimal(0),
+                              upl=Decimal(0))
+            assert record_account(session, "bt", reading)
+            assert not record_account(session, "bt", reading), "one reading per timestamp, as ON CONFLICT"
+            if i == 3:
+                run_db.checkpoint()
+    upsert_account(run_db, Account(ts=AT + timedelta(hours=6), equity=Decimal("97.5"), available=Decimal(0),
+                                   frozen=Decimal(0), upl=Decimal(0)), "bt")  # the final reading, replaced
+    moments = [None, AT - timedelta(hours=1), AT, AT + timedelta(minutes=90), AT + timedelta(hours=4),
+               AT + timedelta(days=1)]
+    with run_db.session() as session:  # from the journal's curve, no query
+        remembered = [(equity_at(session, "bt", m or AT), peak_equity_since(session, "bt", m)) for m in moments]
     run_db.checkpoint()
-    with plain.session() as session:
-        assert session.scalars(select(AccountSnapshot.equity)).all() == [Decimal("100.5")]
+    with plain.session() as session:  # the same questions to the database
+        assert remembered == [(equity_at(session, "bt", m or AT), peak_equity_since(session, "bt", m))
+                              for m in moments]
+        assert session.scalars(select(AccountSnapshot.equity).order_by(AccountSnapshot.ts)).all() == \
+            [*equities[:6], Decimal("97.5")]
+    assert remembered[0] == (Decimal("100.5"), Decimal("104.25")) and remembered[4] == (Decimal("101"), Decimal("104.25"))
     new_id = _screen(plain, None, AT)  # a screen written without the journal gets a fresh id
     with plain.session() as session:
         assert session.scalar(select(func.count(func.distinct(ScreenerLog.id)))) == 31 and new_id == 31

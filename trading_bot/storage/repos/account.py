@@ -33,3 +33,5 @@ def upsert_account(db: Database, account: Account, run_id: str = LIVE_RUN) -> No
         index_elements=["run_id", "ts"], set_=values)
     with db.session() as session:
         session.execute(stmt)
+    if db.journal is not None:
+        db.journal.replaced_account(run_id, account.ts, account.equity)

@@ -44,6 +44,9 @@ def latest_equity(session: Session, run_id: str) -> Decimal | None:
 
 def equity_at(session: Session, run_id: str, when: datetime) -> Decimal | None:
     """Equity at `when`: the last observation at or before it, else the first one after it."""
+    journal = journal_of(session)
+    if journal is not None and journal.knows_equity_of(run_id):
+        return journal.equity_at(when)
     before = (select(AccountSnapshot.equity).where(AccountSnapshot.run_id == run_id, AccountSnapshot.ts <= when)
               .order_by(AccountSnapshot.ts.desc()).limit(1))
     value = session.scalar(before)
@@ -56,6 +59,9 @@ def equity_at(session: Session, run_id: str, when: datetime) -> Decimal | None:
 
 def peak_equity_since(session: Session, run_id: str, since: datetime | None) -> Decimal | None:
     """Highest equity observed after `since` (all time when None), counting the equity at `since`."""
+    journal = journal_of(session)
+    if journal is not None and journal.knows_equity_of(run_id):
+        return journal.peak_equity_since(since)
     query = select(func.max(AccountSnapshot.equity)).where(AccountSnapshot.run_id == run_id)
     if since is None:
         return session.scalar(query)
