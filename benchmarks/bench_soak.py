@@ -36,7 +36,10 @@ ROLES = ("sim", "beat", "worker-market", "worker-brain", "worker-trade", "ws-pub
 TABLES = ("decision_cycles", "screener_logs", "llm_calls", "orders", "fills", "trades", "positions_history",
           "account_snapshots", "bot_state_events", "candles", "reflection_logs", "playbook_versions",
           "risk_rejections", "performance_snapshots")
-ERROR = re.compile(r'\bERROR\b|\bCRITICAL\b|"level": "(?:error|critical)"|^Traceback')
+# a line logged at error level or above (structlog's console and JSON, Celery's and stdlib's
+# formats), not one that merely mentions a level (a market alert of severity CRITICAL is a warning)
+ERROR = re.compile(r'\[(?:error|critical) *\]|[:\]] (?:ERROR|CRITICAL)[/:\]]|^(?:ERROR|CRITICAL):'
+                   r'|"level": "(?:error|critical)"|^Traceback')
 RSS_GOAL = 0.10
 
 

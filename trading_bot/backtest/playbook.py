@@ -18,6 +18,7 @@ class RunPlaybookStore(PlaybookStore):
             self._current = super().current(now)
         return self._current
 
-    def save(self, playbook: Playbook, changes: list[str], created_by: str, now: datetime) -> Playbook:
+    def save(self, playbook: Playbook, changes: list[str], created_by: str, now: datetime,
+             parent: int | None = None) -> Playbook:
         self._current = None
-        return super().save(playbook, changes, created_by, now)
+        return super().save(playbook, changes, created_by, now, parent)

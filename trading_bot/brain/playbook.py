@@ -82,6 +82,10 @@ def default_playbook() -> Playbook:
     )
 
 
+class PlaybookChanged(RuntimeError):
+    """Another version was stored while this one was being made (two reflections at once)."""
+
+
 class PlaybookStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -95,14 +99,21 @@ class PlaybookStore:
         repo.insert_first(self._db, first.model_dump(mode="json"), ["default playbook"], "default", now)
         return Playbook.model_validate(repo.latest(self._db).content)  # type: ignore[union-attr]
 
-    def save(self, playbook: Playbook, changes: list[str], created_by: str, now: datetime) -> Playbook:
-        """Store `playbook` as the next version (its own `version` field is replaced)."""
+    def save(self, playbook: Playbook, changes: list[str], created_by: str, now: datetime,
+             parent: int | None = None) -> Playbook:
+        """Store `playbook` as the next version (its own `version` field is replaced). With
+        `parent` (the version the change was made to), PlaybookChanged when another version was
+        stored since: the change was made to a playbook that is no longer the current one."""
         latest = repo.latest(self._db)
+        if parent is not None and (latest is None or latest.version != parent):
+            raise PlaybookChanged(f"version {latest.version if latest else 'none'} is current, not {parent}")
         version = 1 if latest is None else latest.version + 1
         stored = playbook.model_copy(update={"version": version})
         Playbook.model_validate(stored.model_dump())  # re-validate the whole document
-        repo.insert(self._db, version=version, parent=latest.version if latest else None,
-                    content=stored.model_dump(mode="json"), change_log=changes, created_by=created_by, now=now)
+        if not repo.insert(self._db, version=version, parent=latest.version if latest else None,
+                           content=stored.model_dump(mode="json"), change_log=changes, created_by=created_by,
+                           now=now):
+            raise PlaybookChanged(f"version {version} was stored by another writer meanwhile")
         return stored
 
     def history(self) -> list[repo.PlaybookRow]:

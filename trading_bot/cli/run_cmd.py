@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 from functools import partial
@@ -31,11 +32,16 @@ def flower_basic_auth(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+FLOWER_MAX_TASKS = 3000
+
+
 def role_env(settings: Settings, embedded_urls: dict[str, str]) -> dict[str, str]:
     env = dict(embedded_urls)
     env["FLOWER_BASIC_AUTH"] = flower_basic_auth(settings)
     env["FLOWER_PORT"] = str(settings.flower_port)
     env["FLOWER_ADDRESS"] = ports.HOST  # loopback only, where its port is checked before each start
+    # Flower keeps this many tasks in memory; its own default, 100,000, grows it by hundreds of MB
+    env.setdefault("FLOWER_MAX_TASKS", os.environ.get("FLOWER_MAX_TASKS", str(FLOWER_MAX_TASKS)))
     prepare_simulator(settings)
     return env
 

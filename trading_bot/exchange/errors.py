@@ -30,6 +30,14 @@ class ExchangeError(Exception):
         where = f" [{endpoint}]" if endpoint else ""
         super().__init__(f"OKX {self.code}: {message}{where}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # rebuilt from its fields, so it crosses process boundaries (Celery results) as itself
+        return _rebuild, (type(self), self.code, self.message, self.endpoint, self.http_status)
+
+
+def _rebuild(cls: type[ExchangeError], code: str, message: str, endpoint: str, http_status: int | None) -> ExchangeError:
+    return cls(code, message, endpoint=endpoint, http_status=http_status)
+
 
 class AuthError(ExchangeError):
     pass

@@ -26,6 +26,7 @@ from trading_bot.domain.events import Alert
 from trading_bot.domain.orders import AlgoOrder, Order, Position
 from trading_bot.domain.snapshot import Severity
 from trading_bot.exchange.base import Exchange
+from trading_bot.exchange.errors import NotFound
 from trading_bot.exchange.protection import Protection, closes, has_stop, has_take_profit, restore_stop
 from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
@@ -143,8 +144,11 @@ class Reconciler:
 
     def _orphan_algos(self, state: ExchangeState) -> list[Finding]:
         orphans = [a for a in state.algos if not any(closes(a, p) for p in state.positions)]
-        for inst_id in sorted({a.inst_id for a in orphans} if not self.dry_run else set()):
-            self.exchange.cancel_algo_orders(inst_id, [a.algo_id for a in orphans if a.inst_id == inst_id])
+        for algo in orphans if not self.dry_run else []:
+            try:
+                self.exchange.cancel_algo_orders(algo.inst_id, [algo.algo_id])
+            except NotFound:  # it went with its position after the algos were read: gone, as wanted
+                log.info("orphan algo already gone", instrument=algo.inst_id, algo_id=algo.algo_id)
         return [Finding("orphan_algo", a.inst_id, f"TP/SL order {a.algo_id} ({a.side}) belongs to no position",
                         "WARN", not self.dry_run, {"algo_id": a.algo_id}) for a in orphans]
 

@@ -15,6 +15,7 @@ from trading_bot.logs import get_logger
 from trading_bot.pipeline.context import recap, recent_trades
 from trading_bot.pipeline.cycle import load_cycle, stage
 from trading_bot.pipeline.ports import Ports
+from trading_bot.brain.playbook import PlaybookChanged
 from trading_bot.brain.ports import Review
 from trading_bot.storage.repos import journal, reflections
 
@@ -113,7 +114,12 @@ def reflect_deeply(ports: Ports, now: datetime) -> int | None:
     proposal = ports.brain.reflector.reflect(playbook, trades, reviews, now)
     after = None
     if proposal is not None:
-        stored = ports.playbooks.save(proposal.playbook, proposal.changes, created_by="reflection", now=now)
+        try:
+            stored = ports.playbooks.save(proposal.playbook, proposal.changes, created_by="reflection", now=now,
+                                          parent=playbook.version)
+        except PlaybookChanged as exc:  # another reflection landed first and covered these trades
+            log.warning("deep reflection dropped: the playbook changed while it ran", reason=str(exc))
+            return None
         after = stored.version
         log.info("playbook updated", version=after, changes=proposal.changes)
     reflections.insert(ports.db, kind="deep", model=proposal.model if proposal else ports.brain.label,

@@ -1,9 +1,15 @@
 """No two cycles of one instrument overlap: a Redis lock per instrument, held by the cycle id,
-with a TTL so a crashed worker cannot block the instrument for ever."""
+with a TTL so a crashed worker cannot block the instrument for ever. No two reflection tasks
+(journal closes and reviews, deep reflections) run at once either: two would review the same
+trade twice and race to store the next playbook version."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import redis
+from redis.exceptions import LockError
 
 from trading_bot.config import Settings
 from trading_bot.storage.streams import Keys
@@ -29,6 +35,30 @@ class CycleLocks:
 
     def release(self, inst_id: str, cycle_id: str) -> bool:
         return bool(self._client.eval(_RELEASE, 1, self._keys.cycle_lock(inst_id), cycle_id))
+
+
+# A turn outlives the longest reflection task (a batch of reviews and a deep reflection, each an
+# LLM call with retries); a crashed worker's turn ends with it.
+REFLECTION_TURN_SECONDS = 1800
+
+
+@contextmanager
+def reflection_turn(settings: Settings, wait_seconds: float = 0.0) -> Iterator[bool]:
+    """True while this task holds the reflection turn; False when another task held it for
+    `wait_seconds` (0: do not wait; that task does the work, the next schedule any left over)."""
+    from trading_bot.storage.redis_client import get_redis
+
+    lock = get_redis(settings).lock(Keys(settings.redis_namespace).reflection_lock(), timeout=REFLECTION_TURN_SECONDS,
+                                    blocking=wait_seconds > 0, blocking_timeout=wait_seconds or None)
+    mine = bool(lock.acquire())
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                lock.release()
+            except LockError:  # the turn expired meanwhile: nothing of ours to free
+                pass
 
 
 def cycle_locks(settings: Settings) -> CycleLocks:

@@ -18,7 +18,7 @@ from trading_bot.pipeline.collect import start
 from trading_bot.pipeline.cycle import cycle_from_row
 from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
-from trading_bot.pipeline.locks import cycle_locks
+from trading_bot.pipeline.locks import REFLECTION_TURN_SECONDS, cycle_locks, reflection_turn
 from trading_bot.pipeline.schedule import slot_for
 from trading_bot.pipeline.wiring import live_ports, pipeline_settings
 from trading_bot.runtime_config import effective_settings
@@ -162,23 +162,38 @@ confirm = _step_task("confirm")
 @app.task(name="reflect.journal_closes", acks_late=True, ignore_result=True)
 def journal_closes() -> None:
     """Journal closed positions and review them (every minute of market time, and on demand)."""
-    ports = live_ports(get_settings())
-    closing.journal_pending_closes(ports)
-    closing.review_pending(ports)
+    settings = get_settings()
+    with reflection_turn(settings) as mine:
+        if not mine:
+            log.info("journal closes skipped: another reflection task is running")
+            return
+        ports = live_ports(settings)
+        closing.journal_pending_closes(ports)
+        closing.review_pending(ports)
 
 
 @app.task(name="reflect.deep", acks_late=True, ignore_result=True)
 def deep_reflection() -> None:
     """A deep reflection now (Telegram /reflect), whether or not one is due."""
-    ports = live_ports(get_settings())
-    closing.reflect_deeply(ports, ports.clock.now())
+    settings = get_settings()
+    with reflection_turn(settings, wait_seconds=REFLECTION_TURN_SECONDS) as mine:
+        if not mine:
+            log.warning("deep reflection not run: another reflection task held the turn for too long")
+            return
+        ports = live_ports(settings)
+        closing.reflect_deeply(ports, ports.clock.now())
 
 
 @app.task(name="reflect.check_deep", acks_late=True, ignore_result=True)
 def check_deep() -> None:
-    ports = live_ports(get_settings())
-    ports.config = pipeline_settings(current_settings())
-    closing.maybe_reflect_deeply(ports)
+    settings = get_settings()
+    with reflection_turn(settings) as mine:
+        if not mine:
+            log.info("deep reflection check skipped: another reflection task is running")
+            return
+        ports = live_ports(settings)
+        ports.config = pipeline_settings(current_settings())
+        closing.maybe_reflect_deeply(ports)
 
 
 @app.task(name="maintenance.sweep_cycles", acks_late=True, ignore_result=True)

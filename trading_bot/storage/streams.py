@@ -78,6 +78,9 @@ class Keys:
     def beat_lock(self) -> str:
         return self._k("lock", "beat")
 
+    def reflection_lock(self) -> str:
+        return self._k("lock", "reflection")
+
     def custom(self, *parts: str) -> str:
         return self._k(*parts)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from trading_bot.brain.playbook import PlaybookStore, default_playbook
+from trading_bot.brain.playbook import PlaybookChanged, PlaybookStore, default_playbook
 from trading_bot.brain.ports import TradeRecap
 from trading_bot.config import ConfigError
 from trading_bot.domain.playbook import Playbook
@@ -55,6 +55,39 @@ def test_concurrent_first_cycles_share_the_default_playbook(database):
         thread.join()
     assert failures == [] and results == [1] * 8
     assert [row.version for row in PlaybookStore(database).history()] == [1]
+
+
+def test_two_reflections_at_once_store_one_version_and_the_late_one_is_refused(database):
+    """Seen in the soak: two deep reflections (worker-brain threads) both stored "the next version"
+    and one died on the primary key. Each change names the version it was made to: the second
+    to arrive is refused with PlaybookChanged, and exactly one new version results."""
+    import threading
+
+    store = PlaybookStore(database)
+    base = store.current(AT)
+    barrier = threading.Barrier(6)
+    saved, refused, failures = [], [], []
+
+    def reflect(n: int) -> None:
+        change = base.model_copy(update={"notes": f"reflection {n}"})
+        barrier.wait()
+        try:
+            saved.append(PlaybookStore(database).save(change, [f"notes {n}"], "reflection", AT, parent=base.version))
+        except PlaybookChanged as exc:
+            refused.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            failures.append(exc)
+
+    threads = [threading.Thread(target=reflect, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and len(saved) == 1 and len(refused) == 5
+    assert [(r.version, r.parent_version) for r in store.history()] == [(1, None), (2, 1)]
+    assert store.current(AT).notes == saved[0].notes
+    with pytest.raises(PlaybookChanged, match="version 2 is current, not 1"):
+        store.save(base, ["stale"], "reflection", AT, parent=1)
 
 
 def test_rules_reflection_collects_review_lessons_into_a_new_version(settings, make_brain, database):

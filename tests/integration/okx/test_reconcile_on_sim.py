@@ -20,6 +20,7 @@ from tests.kit.sim_roles import sim_env
 from trading_bot.config import load_settings
 from trading_bot.domain.orders import OrderRequest
 from trading_bot.exchange.orders import cl_ord_id_for, enter
+from trading_bot.exchange.reconcile import Reconciler
 from trading_bot.exchange.tasks import reconcile_once
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.orders import upsert_order
@@ -89,3 +90,55 @@ def test_a_stop_loss_cancelled_behind_our_back_is_restored_at_the_journal_level(
         assert len(missing) == 2 and missing[1]["ts"].startswith("2026-01-05")
         assert [(p.side, p.size) for p in venue.positions()] == [("long", Decimal(2))]  # still open, protected
         venue.close()
+
+
+class _ClosesBeforePositionsAreRead:
+    """The exchange as reconcile sees it when a position closes between its reads (seen in the
+    soak at 720×): the TP/SL list is read with the position open, the position list after it closed."""
+
+    def __init__(self, venue: Any, close: Any) -> None:
+        self._venue, self._close = venue, close
+
+    def positions(self, *args: Any) -> Any:
+        if not args:
+            self._close()
+        return self._venue.positions(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._venue, name)
+
+
+@pytest.mark.slow
+def test_an_algo_gone_with_its_position_between_two_reads_is_no_failure(database: Database) -> None:
+    with running_sim(seed=7) as sim:
+        venue = adapter_for(sim)
+        price = venue.ticker(BTC).last
+        request = OrderRequest(inst_id=BTC, side="buy", ord_type="market", size=Decimal(2), td_mode="isolated",
+                               cl_ord_id=cl_ord_id_for("reconcile2"), sl_trigger_px=(price * Decimal("0.97")).quantize(
+                                   Decimal("0.1")), tp_trigger_px=(price * Decimal("1.04")).quantize(Decimal("0.1")))
+        enter(venue, request, Decimal(3))
+        assert len(venue.pending_algo_orders(BTC)) == 1
+
+        def close_position() -> None:
+            answer = sim.okx(TradeAPI).close_positions(instId=BTC, mgnMode="isolated")
+            assert answer["code"] == "0", answer
+            assert venue.pending_algo_orders(BTC) == [], "the TP/SL went with the position"
+
+        findings = Reconciler(_ClosesBeforePositionsAreRead(venue, close_position), database, Decimal(3)).run()
+        assert [f.kind for f in findings] == ["orphan_algo"] and findings[0].repaired
+        assert venue.positions() == [] and venue.pending_algo_orders(BTC) == []
+
+
+def test_exchange_errors_cross_process_boundaries_as_themselves() -> None:
+    """Celery pickles a failed task's exception: an ExchangeError must come back whole, not as
+    UnpickleableExceptionWrapper (seen in the soak on maintenance.reconcile)."""
+    import pickle
+
+    from trading_bot.exchange.errors import NotFound, RateLimited
+
+    for error in (NotFound("51603", "Order does not exist", endpoint="trade/cancel-algos"),
+                  RateLimited("50011", "Too Many Requests", http_status=429)):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and str(again) == str(error)
+        assert (again.code, again.message, again.endpoint, again.http_status) == \
+            (error.code, error.message, error.endpoint, error.http_status)

@@ -24,10 +24,14 @@ class PlaybookRow:
 
 
 def insert(db: Database, version: int, parent: int | None, content: dict[str, Any], change_log: list[str],
-           created_by: str, now: datetime) -> None:
+           created_by: str, now: datetime) -> bool:
+    """Store a version; False when that version exists already (another writer stored it first)."""
+    stmt = pg_insert(PlaybookVersion).values(version=version, parent_version=parent, content=content,
+                                             change_log=list(change_log), created_by=created_by, created_at=now)
     with db.session() as session:
-        session.add(PlaybookVersion(version=version, parent_version=parent, content=content,
-                                    change_log=list(change_log), created_by=created_by, created_at=now))
+        stored = session.execute(stmt.on_conflict_do_nothing(index_elements=["version"])
+                                 .returning(PlaybookVersion.version)).first()
+    return stored is not None
 
 
 def insert_first(db: Database, content: dict[str, Any], change_log: list[str], created_by: str,
