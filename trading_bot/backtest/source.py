@@ -16,7 +16,7 @@ from datetime import datetime
 from trading_bot.domain.market import SNAPSHOT_TIMEFRAMES, Candle, FundingRate, MarkPrice, OpenInterest, OrderBook, Ticker
 from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.exchange.sim.inprocess import InProcessExchange
-from trading_bot.market.exchange_source import ExchangeSource
+from trading_bot.market.exchange_source import NO_OI_SAMPLE, OI_SAMPLE_AGE, ExchangeSource
 from trading_bot.market.frame import CandleFrame
 from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.market.unavailable import Unavailable
@@ -83,6 +83,9 @@ class BacktestSource:
         return self._venue.mark_price(at)
 
     def open_interest(self, at: datetime) -> OpenInterest | Unavailable:
+        now = self._exchange.server_time()
+        if not now <= at <= now + OI_SAMPLE_AGE:  # ExchangeSource's answer for a time the venue is not at
+            return Unavailable(NO_OI_SAMPLE)
         return self._venue.open_interest(at)
 
 

@@ -16,6 +16,8 @@ from trading_bot.market.frame import CandleFrame
 from trading_bot.market.unavailable import Unavailable
 
 MAX_PAGE = 300  # OKX serves at most 300 bars per candles request
+OI_SAMPLE_AGE = timedelta(minutes=15)  # the current open interest stands for `at` up to this long after it
+NO_OI_SAMPLE = "no open-interest sample at that time (the exchange only serves the current one)"
 
 
 class ExchangeSource:
@@ -50,8 +52,8 @@ class ExchangeSource:
 
     def open_interest(self, at: datetime) -> OpenInterest | Unavailable:
         found = self.exchange.open_interest(self.inst_id)
-        if found.ts > at or at - found.ts > timedelta(minutes=15):
-            return Unavailable("no open-interest sample at that time (the exchange only serves the current one)")
+        if found.ts > at or at - found.ts > OI_SAMPLE_AGE:
+            return Unavailable(NO_OI_SAMPLE)
         return found
 
 

@@ -43,8 +43,21 @@ def _step_ticks(inst: SimInstrument, last: Decimal, cfg: BookConfig) -> int:
 
 def side_levels(inst: SimInstrument, last: Decimal, side: str, depth: int, ts_ms: int,
                 cfg: BookConfig) -> list[Level]:
-    """`side` is "bids" or "asks"; best first."""
-    return list(iter_levels(inst, last, side, depth, ts_ms, cfg))
+    """`side` is "bids" or "asks"; best first. The book at one price and second is the same for
+    every caller (the ticker's best levels, the books request, the risk check), and a deeper book
+    starts with the levels of a shallower one, so the last few are kept."""
+    key = (inst.inst_id, inst.tick_sz, inst.lot_sz, inst.ct_val, inst.depth_scale, last, side, ts_ms // 1000, cfg)
+    known = _recent_books.get(key)
+    if known is None or known[0] < depth:
+        known = (depth, list(iter_levels(inst, last, side, depth, ts_ms, cfg)))
+        if len(_recent_books) >= RECENT_BOOKS:
+            _recent_books.pop(next(iter(_recent_books)))
+        _recent_books[key] = known
+    return known[1][:depth]
+
+
+RECENT_BOOKS = 16
+_recent_books: dict[tuple[object, ...], tuple[int, list[Level]]] = {}  # key → (depth asked, levels)
 
 
 def iter_levels(inst: SimInstrument, last: Decimal, side: str, depth: int, ts_ms: int,
