@@ -11,7 +11,8 @@ from trading_bot.logs import bind_context, clear_context
 
 app = Celery("trading_bot")
 app.config_from_object("celeryconfig")
-app.autodiscover_tasks(["trading_bot.pipeline", "trading_bot.exchange"], related_name="tasks", force=False)
+app.autodiscover_tasks(["trading_bot.pipeline", "trading_bot.exchange", "trading_bot.backtest"], related_name="tasks",
+                       force=False)
 
 
 def configure(settings: Settings) -> Celery:
