@@ -68,7 +68,7 @@ def run_windows(settings: Settings, items: list, out_dir: Path, run_id: str, cyc
     except dispatch.DispatchError as exc:
         raise fail(str(exc)) from None
     combined = _write_combined(out_dir, run_id, items, finished)
-    console.print(windows_table(combined))
+    console.print(windows_table(combined, wide=console.width >= 110))
     console.print(f"  {out_dir / COMBINED}", markup=False)
     if combined["failed"]:
         raise fail(f"{len(combined['failed'])} of {len(items)} windows failed; the table and {COMBINED} hold the others")
@@ -120,15 +120,16 @@ def _write_combined(out_dir: Path, run_id: str, items: list, finished: list) -> 
     return combined
 
 
-def windows_table(combined: dict[str, Any]) -> Table:
+def windows_table(combined: dict[str, Any], wide: bool = True) -> Table:
     table = Table(title=f"backtest {combined['run_id']}: {combined['window_count']} independent windows")
-    for name, justify in (("window", "left"), ("period (UTC)", "left"), ("cycles", "right"), ("trades", "right"),
-                          ("return", "right"), ("max drawdown", "right"), ("buy & hold", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("window")
+    table.add_column("period (UTC)", no_wrap=True)
+    for name in ("cycles", "trades", "return", "max drawdown", "buy & hold"):
+        table.add_column(name, justify="right")
     for row in combined["windows"]:
-        period = f"{row['start'][:16].replace('T', ' ')} → {row['end'][:16].replace('T', ' ')}"
-        table.add_row(f"w{row['window']}", period, f"{row['cycles']:,}", f"{row['trades']:,}", _pct(row["total_return"]),
-                      _pct(row["max_drawdown"]), _pct(row["buy_and_hold_return"]))
+        period = f"{_when(row['start'])} →{' ' if wide else chr(10)}{_when(row['end'])}"  # 80 columns: two lines
+        table.add_row(f"w{row['window']}", period, f"{row['cycles']:,}", f"{row['trades']:,}",
+                      _pct(row["total_return"]), _pct(row["max_drawdown"]), _pct(row["buy_and_hold_return"]))
     for number in combined["failed"]:
         table.add_row(f"w{number}", "failed (see above)", "", "", "", "", "")
     table.add_section()
@@ -137,6 +138,10 @@ def windows_table(combined: dict[str, Any]) -> Table:
         table.add_row(label, "", "", "", _spread(across["total_return"], label), "",
                       _spread(across["buy_and_hold_return"], label))
     return table
+
+
+def _when(iso: str) -> str:
+    return iso[:16].replace("T", " ")
 
 
 def _spread(stats: dict[str, Any] | None, label: str) -> str:
