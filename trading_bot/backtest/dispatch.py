@@ -136,11 +136,17 @@ def wait(app: Celery, sent: Sequence[tuple[Window, AsyncResult]], on_finished: C
                                     f"{len(sent)} windows finished); start one with: {WORKER_COMMAND}")
             for number, worker in running.items():
                 if worker in gone:
-                    end(number, Finished(pending[number][0], worker=worker,
-                                         error=f"window {number}: its worker {worker} stopped answering while running it"))
+                    end(number, Finished(pending[number][0], worker=worker, error=_lost(pending[number][0], worker)))
         if pending:
             sleep(poll)
     return done
+
+
+def _lost(window: Window, worker: str) -> str:
+    from trading_bot.backtest.database import database_name_for
+
+    return (f"window {window.number}: its worker {worker} stopped answering while running it (its database "
+            f"{database_name_for(window.run_id)} may be left on that worker's PostgreSQL server)")
 
 
 def revoke(app: Celery, sent: Sequence[tuple[Window, AsyncResult]]) -> None:

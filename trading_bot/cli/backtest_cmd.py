@@ -172,13 +172,14 @@ def backtest_command(
     out: Path = typer.Option(None, "--out", help="Output directory (default backtests/<run id>)."),
     run_id: str = typer.Option(None, "--run-id", help="Run id in every table (default bt-<UTC timestamp>)."),
     keep: bool = typer.Option(False, "--keep", help="Keep the run's database (tb_<run id> on the configured "
-                              "server) for Grafana and `trading-bot report --run-id`; always kept with --brain claude."),
+                              "server) for Grafana and `trading-bot report --run-id`; always kept with --brain claude. "
+                              "With --windows: each window's, on its worker's server."),
     replay: str = typer.Option(None, "--replay", help="With --brain replay: the run id of the recorded Claude "
                                "backtest whose calls answer this one."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before spending on API calls."),
     seed: int = typer.Option(0, "--seed", help="Seed of the shadow-analysis sampling."),
     verbose: bool = typer.Option(False, "--verbose", help="Log every stage at LOG_LEVEL (default: warnings only)."),
-    windows: str = typer.Option("1", "--windows", help="Split the period into N consecutive windows of equal "
+    windows: str = typer.Option("1", "--windows", metavar="N", help="Split the period into N consecutive windows of equal "
                                 "numbers of cycles, each an independent backtest (run id <run id>-w<k>, its own "
                                 "database, the initial --equity and the default playbook: nothing carries from one "
                                 "window to the next), run as Celery tasks on the `backtest` queue by workers "

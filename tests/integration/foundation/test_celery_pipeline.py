@@ -55,9 +55,10 @@ def test_acks_late_and_routing_are_configured(settings: Settings) -> None:
     assert conf.worker_prefetch_multiplier == 1
     assert conf.accept_content == ["json"] and conf.task_serializer == "json"
     assert {q.name for q in conf.task_queues} == {
-        "market", "screen", "analyze", "risk", "execute", "reflect", "maintenance"}
+        "market", "screen", "analyze", "risk", "execute", "reflect", "maintenance", "backtest"}
     route = app.amqp.router.route({}, "pipeline.execute", (), {})
     assert route["queue"].name == "execute" and route["queue"].routing_key == "execute"
+    assert app.amqp.router.route({}, "backtest.window", (), {})["queue"].name == "backtest"
 
 
 def test_configure_repoints_an_app_that_already_sent(settings: Settings, redis_url: str) -> None:
