@@ -17,6 +17,8 @@ from trading_bot.cli.common import console, err_console, fail
 from trading_bot.config import CONFIG_EXIT_CODE, Settings
 
 COMBINED = "windows.json"
+# Under 110 columns every cell breaks where it is meant to, so the table fits 80
+NARROW = {"max drawdown": "max\ndrawdown", "buy & hold": "buy &\nhold"}
 
 
 def _pct(value: float | None) -> str:
@@ -123,20 +125,20 @@ def _write_combined(out_dir: Path, run_id: str, items: list, finished: list) -> 
 def windows_table(combined: dict[str, Any], wide: bool = True) -> Table:
     table = Table(title=f"backtest {combined['run_id']}: {combined['window_count']} independent windows")
     table.add_column("window")
-    table.add_column("period (UTC)", no_wrap=True)
+    table.add_column("period (UTC)")
     for name in ("cycles", "trades", "return", "max drawdown", "buy & hold"):
-        table.add_column(name, justify="right")
+        table.add_column(name if wide else NARROW.get(name, name), justify="right")
     for row in combined["windows"]:
-        period = f"{_when(row['start'])} →{' ' if wide else chr(10)}{_when(row['end'])}"  # 80 columns: two lines
+        period = f"{_when(row['start'])} →{' ' if wide else chr(10)}{_when(row['end'])}"
         table.add_row(f"w{row['window']}", period, f"{row['cycles']:,}", f"{row['trades']:,}",
                       _pct(row["total_return"]), _pct(row["max_drawdown"]), _pct(row["buy_and_hold_return"]))
     for number in combined["failed"]:
-        table.add_row(f"w{number}", "failed (see above)", "", "", "", "", "")
+        table.add_row(f"w{number}", "failed", "", "", "", "", "")
     table.add_section()
     across = combined["across"]
     for label in ("median", "worst", "best"):
-        table.add_row(label, "", "", "", _spread(across["total_return"], label), "",
-                      _spread(across["buy_and_hold_return"], label))
+        table.add_row(label, "", "", "", _spread(across["total_return"], label, wide), "",
+                      _spread(across["buy_and_hold_return"], label, wide))
     return table
 
 
@@ -144,9 +146,9 @@ def _when(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def _spread(stats: dict[str, Any] | None, label: str) -> str:
+def _spread(stats: dict[str, Any] | None, label: str, wide: bool) -> str:
     if stats is None:
         return "-"
     if label == "median":
         return _pct(stats["median"])
-    return f"{_pct(stats[label]['value'])} (w{stats[label]['window']})"
+    return f"{_pct(stats[label]['value'])}{' ' if wide else chr(10)}(w{stats[label]['window']})"
