@@ -26,6 +26,10 @@ def configure(settings: Settings) -> Celery:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # The result backend is cached too, with the previous namespace's key prefix: a result asked
+    # for after re-configuring would be awaited under the old keys and never arrive.
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
     return app
 
 

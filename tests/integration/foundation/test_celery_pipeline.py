@@ -78,3 +78,14 @@ def test_configure_repoints_an_app_that_already_sent(settings: Settings, redis_u
     finally:
         for key in client.scan_iter(match=f"{other.redis_namespace}:*"):
             client.delete(key)
+
+
+def test_configure_repoints_the_result_backend(settings: Settings) -> None:
+    """The result backend is cached with its key prefix like the broker pool: a result read after
+    re-configuring must be looked up under the new namespace (a result awaited after another test
+    had configured the app timed out)."""
+    other = settings.model_copy(update={"redis_namespace": f"{settings.redis_namespace}y"})
+    configure(other)
+    assert app.backend.get_key_for_task("t") == f"{other.redis_namespace}:celery:celery-task-meta-t".encode()
+    configure(settings)
+    assert app.backend.get_key_for_task("t") == f"{settings.redis_namespace}:celery:celery-task-meta-t".encode()
