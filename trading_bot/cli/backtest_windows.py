@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,6 +16,14 @@ from rich.table import Table
 
 from trading_bot.cli.common import console, err_console, fail
 from trading_bot.config import CONFIG_EXIT_CODE, Settings
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from celery.result import AsyncResult
+
+    from trading_bot.backtest.dispatch import Finished
+    from trading_bot.backtest.runner import Plan
+    from trading_bot.backtest.windows import Window
 
 COMBINED = "windows.json"
 # Under 110 columns every cell breaks where it is meant to, so the table fits 80
@@ -25,7 +34,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:,.2f} %"
 
 
-def plan_windows(planned, count: int, run_id: str, keep: bool) -> list:  # noqa: ANN001
+def plan_windows(planned: Plan, count: int, run_id: str, keep: bool) -> list[Window]:
     """The windows of the planned run; one line and exit 2 when they cannot be made."""
     from trading_bot.backtest.database import database_name_for
     from trading_bot.backtest.windows import WindowError, split, windows
@@ -44,7 +53,7 @@ def plan_windows(planned, count: int, run_id: str, keep: bool) -> list:  # noqa:
     return items
 
 
-def run_windows(settings: Settings, items: list, out_dir: Path, run_id: str, cycle: str) -> None:  # noqa: ANN001
+def run_windows(settings: Settings, items: list[Window], out_dir: Path, run_id: str, cycle: str) -> None:
     from trading_bot.backtest import dispatch
     from trading_bot.celery_app import app, configure
 
@@ -76,7 +85,7 @@ def run_windows(settings: Settings, items: list, out_dir: Path, run_id: str, cyc
         raise fail(f"{len(combined['failed'])} of {len(items)} windows failed; the table and {COMBINED} hold the others")
 
 
-def _wait(app, sent, out_dir: Path) -> list:  # noqa: ANN001
+def _wait(app: Celery, sent: list[tuple[Window, AsyncResult]], out_dir: Path) -> list[Finished]:
     from trading_bot.backtest import dispatch
     from trading_bot.backtest.windows import window_row
 
@@ -94,7 +103,7 @@ def _wait(app, sent, out_dir: Path) -> list:  # noqa: ANN001
             _write_files(out_dir / f"w{w.number}", done.files)
             row = window_row(w.number, done.summary, done.worker)  # type: ignore[arg-type]
             console.print(f"w{w.number} done ({count} of {len(sent)}): {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M}, "
-                          f"{row['trades']} trades, final equity {float(row['final_equity']):,.2f} USDT, "
+                          f"{row['trades']} trades, final equity {Decimal(row['final_equity']):,.2f} USDT, "
                           f"return {_pct(row['total_return'])}, on {done.worker}", markup=False)
 
         return dispatch.wait(app, sent, show)
@@ -106,15 +115,15 @@ def _write_files(directory: Path, files: dict[str, str]) -> None:
         (directory / Path(name).name).write_bytes(base64.b64decode(content))  # a bare name: stays in the directory
 
 
-def _write_combined(out_dir: Path, run_id: str, items: list, finished: list) -> dict[str, Any]:  # noqa: ANN001
+def _write_combined(out_dir: Path, run_id: str, items: list[Window], finished: list[Finished]) -> dict[str, Any]:
     from trading_bot.backtest.windows import combine, window_row
 
     first = items[0]
     run = {"run_id": run_id, "instrument": first.instrument, "start": first.start.isoformat(),
            "end": items[-1].end.isoformat(), "cycle_seconds": first.cycle_seconds,
            "cycles": sum(w.cycles for w in items), "initial_equity": str(first.equity), "brain": first.brain,
-           "independent": "each window starts from the initial equity and the default playbook",
-           "window_count": len(items)}
+           "data": list(first.data), "window_count": len(items),
+           "note": "independent windows: each starts from the initial equity and the default playbook"}
     rows = [window_row(f.window.number, f.summary, f.worker) for f in finished if f.error is None]
     combined = combine(run, rows, {f.window.number: f.error for f in finished if f.error is not None})
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -128,8 +137,9 @@ def windows_table(combined: dict[str, Any], wide: bool = True) -> Table:
     table.add_column("period (UTC)")
     for name in ("cycles", "trades", "return", "max drawdown", "buy & hold"):
         table.add_column(name if wide else NARROW.get(name, name), justify="right")
+    gap = " " if wide else "\n"
     for row in combined["windows"]:
-        period = f"{_when(row['start'])} →{' ' if wide else chr(10)}{_when(row['end'])}"
+        period = f"{_when(row['start'])} →{gap}{_when(row['end'])}"
         table.add_row(f"w{row['window']}", period, f"{row['cycles']:,}", f"{row['trades']:,}",
                       _pct(row["total_return"]), _pct(row["max_drawdown"]), _pct(row["buy_and_hold_return"]))
     for number in combined["failed"]:
@@ -137,8 +147,8 @@ def windows_table(combined: dict[str, Any], wide: bool = True) -> Table:
     table.add_section()
     across = combined["across"]
     for label in ("median", "worst", "best"):
-        table.add_row(label, "", "", "", _spread(across["total_return"], label, wide), "",
-                      _spread(across["buy_and_hold_return"], label, wide))
+        table.add_row(label, "", "", "", _spread(across["total_return"], label, gap), "",
+                      _spread(across["buy_and_hold_return"], label, gap))
     return table
 
 
@@ -146,9 +156,9 @@ def _when(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def _spread(stats: dict[str, Any] | None, label: str, wide: bool) -> str:
+def _spread(stats: dict[str, Any] | None, label: str, gap: str) -> str:
     if stats is None:
         return "-"
     if label == "median":
         return _pct(stats["median"])
-    return f"{_pct(stats[label]['value'])}{' ' if wide else chr(10)}(w{stats[label]['window']})"
+    return f"{_pct(stats[label]['value'])}{gap}(w{stats[label]['window']})"
