@@ -13,7 +13,9 @@ from kombu import Exchange, Queue
 from trading_bot.config import Settings, get_settings
 from trading_bot.pipeline.schedule import beat_config
 
-QUEUES = ("market", "screen", "analyze", "risk", "execute", "reflect", "maintenance")
+# `backtest`: the windows of `trading-bot backtest --windows`, for workers started for them alone
+# (README, Backtest); `trading-bot run` starts none.
+QUEUES = ("market", "screen", "analyze", "risk", "execute", "reflect", "maintenance", "backtest")
 
 # Task name (or glob) -> queue. Stage tasks are named `<area>.<stage>`.
 ROUTES: dict[str, dict[str, str]] = {
@@ -27,6 +29,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "reflect.*": {"queue": "reflect"},
     "maintenance.*": {"queue": "maintenance"},
     "market.*": {"queue": "market"},
+    "backtest.*": {"queue": "backtest"},
 }
 
 

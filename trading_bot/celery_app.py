@@ -11,7 +11,8 @@ from trading_bot.logs import bind_context, clear_context
 
 app = Celery("trading_bot")
 app.config_from_object("celeryconfig")
-app.autodiscover_tasks(["trading_bot.pipeline", "trading_bot.exchange"], related_name="tasks", force=False)
+app.autodiscover_tasks(["trading_bot.pipeline", "trading_bot.exchange", "trading_bot.backtest"], related_name="tasks",
+                       force=False)
 
 
 def configure(settings: Settings) -> Celery:
@@ -25,6 +26,10 @@ def configure(settings: Settings) -> Celery:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # The result backend is cached too, with the previous namespace's key prefix: a result asked
+    # for after re-configuring would be awaited under the old keys and never arrive.
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
     return app
 
 

@@ -31,6 +31,12 @@ from trading_bot.storage.models import LlmCall
 RECORDED_ID_OFFSET = 10**15
 
 
+# Migrating a run's new database alters the cluster-wide `grafana_reader` role (revision 0002);
+# PostgreSQL refuses a second such update while one is in flight ("tuple concurrently updated"),
+# so runs starting at once (`backtest --windows` workers, two commands) migrate one at a time.
+MIGRATION_LOCK = int.from_bytes(b"migrate\0", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
 class NoRecording(LookupError):
     """The run to replay has no database or no recorded calls; the message says which."""
 
@@ -90,7 +96,8 @@ def backtest_database(configured_dsn: str, run_id: str, keep: bool) -> Iterator[
     dsn = _dsn_of(configured_dsn, name)
     engine = db = None
     try:
-        migrate.upgrade(dsn)
+        with _one_migration_at_a_time(configured_dsn):
+            migrate.upgrade(dsn)
         # one process, one local server, a fresh database: no liveness ping before every checkout
         engine = create_engine(dsn, pool_size=2, max_overflow=2, pool_pre_ping=False)
         db = CycleTransactionDatabase(engine, RunJournal())
@@ -102,6 +109,17 @@ def backtest_database(configured_dsn: str, run_id: str, keep: bool) -> Iterator[
             engine.dispose()
         if not keep:
             _drop(configured_dsn, name)
+
+
+@contextmanager
+def _one_migration_at_a_time(configured_dsn: str) -> Iterator[None]:
+    """An advisory lock (scoped to the configured database, which every run on the server connects to)."""
+    with psycopg.connect(_plain(configured_dsn), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 def copy_recorded_calls(configured_dsn: str, recorded_run: str, target: Database) -> int:

@@ -1,5 +1,6 @@
 """`trading-bot backtest`: replay a candle file through the whole pipeline in this process (no
-Celery, no Redis) and write summary.json, trades.csv, equity.csv and the HTML report."""
+Celery, no Redis) and write summary.json, trades.csv, equity.csv and the HTML report; with
+`--windows N` the period in N independent windows on Celery workers (cli/backtest_windows.py)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,20 @@ def _time(option: str, text: str | None) -> datetime | None:
     except ValueError:
         raise fail(f"{option}: expected an ISO-8601 time such as 2026-01-05T00:00:00Z, got {text!r}",
                    CONFIG_EXIT_CODE) from None
+
+
+def _windows(text: str, brain: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise fail(f"--windows: expected a whole number of windows, at least 1, got {text!r}", CONFIG_EXIT_CODE)
+    if count > 1 and brain != "rules":  # the spending confirmation and the recording are per run
+        raise fail(f"--windows runs the rules brain only for now, not --brain {brain}: a Claude run's cost "
+                   f"confirmation and its recorded calls (what a replay answers from) belong to one run",
+                   CONFIG_EXIT_CODE)
+    return count
 
 
 def _equity(text: str) -> Decimal:
@@ -157,16 +172,25 @@ def backtest_command(
     out: Path = typer.Option(None, "--out", help="Output directory (default backtests/<run id>)."),
     run_id: str = typer.Option(None, "--run-id", help="Run id in every table (default bt-<UTC timestamp>)."),
     keep: bool = typer.Option(False, "--keep", help="Keep the run's database (tb_<run id> on the configured "
-                              "server) for Grafana and `trading-bot report --run-id`; always kept with --brain claude."),
+                              "server) for Grafana and `trading-bot report --run-id`; always kept with --brain claude. "
+                              "With --windows: each window's, on its worker's server."),
     replay: str = typer.Option(None, "--replay", help="With --brain replay: the run id of the recorded Claude "
                                "backtest whose calls answer this one."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before spending on API calls."),
     seed: int = typer.Option(0, "--seed", help="Seed of the shadow-analysis sampling."),
     verbose: bool = typer.Option(False, "--verbose", help="Log every stage at LOG_LEVEL (default: warnings only)."),
+    windows: str = typer.Option("1", "--windows", metavar="N", help="Split the period into N consecutive windows of equal "
+                                "numbers of cycles, each an independent backtest (run id <run id>-w<k>, its own "
+                                "database, the initial --equity and the default playbook: nothing carries from one "
+                                "window to the next), run as Celery tasks on the `backtest` queue by workers "
+                                "started with `celery -A trading_bot.celery_app worker -Q backtest --disable-prefetch` "
+                                "(on several machines at once). Files in <out>/w<k>/, the combined summary in "
+                                "<out>/windows.json. Rules brain only. 1: the whole period in this process."),
 ) -> None:
     """Backtest: the venue replays the candles (fees, slippage, funding, stop-loss/take-profit inside
     the bars) and every cycle runs the live pipeline's stages, reviews and playbook updates in this
-    process. Decisions at time t see only bars closed by t. Ctrl-C stops with partial results."""
+    process. Decisions at time t see only bars closed by t. Ctrl-C stops with partial results.
+    With --windows N the period runs as N independent windows on `backtest` workers instead."""
     settings = bootstrap()
     if not verbose:  # one log line per stage would drown the progress bar (and cost time); before the
         # imports below, since module loggers bind the configuration in force when first imported
@@ -176,6 +200,7 @@ def backtest_command(
 
     if brain not in BRAINS:
         raise fail(f"--brain: expected one of {', '.join(BRAINS)}, got {brain!r}", CONFIG_EXIT_CODE)
+    window_count = _windows(windows, brain)
     settings = settings.model_copy(update={"brain_mode": brain})
     if brain == "claude":
         from trading_bot.brain.factory import resolve_mode
@@ -196,6 +221,11 @@ def backtest_command(
         planned = plan(spec)
     except BacktestError as exc:
         raise fail(str(exc), CONFIG_EXIT_CODE) from None
+    if window_count > 1:
+        from trading_bot.cli.backtest_windows import plan_windows, run_windows
+
+        run_windows(settings, plan_windows(planned, window_count, run_id, keep), out_dir, run_id, cycle)
+        return
     if brain in ("claude", "replay"):
         _training_warning(settings, planned.exchange.server_time())
     if brain == "claude":

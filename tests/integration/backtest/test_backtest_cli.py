@@ -86,6 +86,10 @@ def test_bad_input_is_one_line_and_exit_2(shared_dir: Path, db_url: str, tmp_pat
         (["--data", data, "--from", "2026-01-06T00:00:00Z", "--to", "2026-01-05T00:00:00Z"], "--to must be after --from"),
         (["--data", str(tmp_path / "nope.feather")], "no such file"),
         (["--data", data, "--brain", "claude"], "ANTHROPIC_API_KEY"),
+        (["--data", data, "--windows", "0"], "--windows: expected a whole number of windows, at least 1, got '0'"),
+        (["--data", data, "--from", "2026-01-05T00:00:00Z", "--to", "2026-01-05T01:00:00Z", "--windows", "5"],
+         "--windows 5: the period has only 4 cycle slots"),
+        (["--data", data, "--windows", "2", "--brain", "claude"], "--windows runs the rules brain only"),
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:  # independent processes: run them side by side
         results = list(pool.map(lambda case: run_cli("backtest", "--out", str(tmp_path / "x"), *case[0], env=env),

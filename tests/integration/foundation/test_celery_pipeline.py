@@ -55,9 +55,10 @@ def test_acks_late_and_routing_are_configured(settings: Settings) -> None:
     assert conf.worker_prefetch_multiplier == 1
     assert conf.accept_content == ["json"] and conf.task_serializer == "json"
     assert {q.name for q in conf.task_queues} == {
-        "market", "screen", "analyze", "risk", "execute", "reflect", "maintenance"}
+        "market", "screen", "analyze", "risk", "execute", "reflect", "maintenance", "backtest"}
     route = app.amqp.router.route({}, "pipeline.execute", (), {})
     assert route["queue"].name == "execute" and route["queue"].routing_key == "execute"
+    assert app.amqp.router.route({}, "backtest.window", (), {})["queue"].name == "backtest"
 
 
 def test_configure_repoints_an_app_that_already_sent(settings: Settings, redis_url: str) -> None:
@@ -77,3 +78,14 @@ def test_configure_repoints_an_app_that_already_sent(settings: Settings, redis_u
     finally:
         for key in client.scan_iter(match=f"{other.redis_namespace}:*"):
             client.delete(key)
+
+
+def test_configure_repoints_the_result_backend(settings: Settings) -> None:
+    """The result backend is cached with its key prefix like the broker pool: a result read after
+    re-configuring must be looked up under the new namespace (a result awaited after another test
+    had configured the app timed out)."""
+    other = settings.model_copy(update={"redis_namespace": f"{settings.redis_namespace}y"})
+    configure(other)
+    assert app.backend.get_key_for_task("t") == f"{other.redis_namespace}:celery:celery-task-meta-t".encode()
+    configure(settings)
+    assert app.backend.get_key_for_task("t") == f"{settings.redis_namespace}:celery:celery-task-meta-t".encode()
