@@ -11,10 +11,11 @@ reads rows afresh. An exception leaving a unit rolls back the open cycle (`rollb
 unit's rollback would, only wider: the cycle is lost, the cycles before it are committed.
 
 The busiest rows (a cycle's own row, its screen, its account readings) wait in the run's journal
-(storage/run_journal.py) until a statement runs or a checkpoint comes: a cycle that wrote nothing
-else commits nothing. A checkpoint, at the latest every CHECKPOINT_SECONDS of wall time, writes
-them out and commits, so a crash loses at most the cycles since the last one; a stop request
-(Ctrl-C) or the end of the run commits everything."""
+(storage/run_journal.py) until a statement that could see them runs (it writes them first, in the
+cycle's transaction) or a checkpoint comes. A checkpoint, at the first cycle end after
+CHECKPOINT_SECONDS of wall time, writes them out and commits, so a crash loses at most the cycles
+since the last one, and every committed cycle is complete; a stop request (Ctrl-C) or the end of
+the run commits everything."""
 
 from __future__ import annotations
 
@@ -68,13 +69,14 @@ class CycleTransactionDatabase(Database):
                 session.expunge_all()
 
     def commit(self) -> None:
-        """End the cycle: what its units wrote is committed (with the journal's rows when the cycle
-        ran a statement, or a checkpoint is due)."""
+        """End the cycle: what its units wrote is committed. The journal's rows wait for the next
+        checkpoint (a statement that needed some wrote those first, in this transaction)."""
         assert self._depth == 0, "commit inside a unit of work"
-        began = self._open is not None and self._open.in_transaction()
-        if began or (self.journal is not None and self.journal.pending
-                     and time.monotonic() - self._checkpoint_at >= self.checkpoint_seconds):
+        if (self.journal is not None and self.journal.pending
+                and time.monotonic() - self._checkpoint_at >= self.checkpoint_seconds):
             self.checkpoint()
+        elif self._open is not None and self._open.in_transaction():
+            self._commit_open()
 
     def checkpoint(self) -> None:
         """Write the journal's rows and commit everything."""
@@ -82,12 +84,16 @@ class CycleTransactionDatabase(Database):
             self._open = self._factory()
         if self.journal is not None and self.journal.pending:
             self.journal.flush(self._open.connection().connection.driver_connection)
+        self._commit_open()
+        self._checkpoint_at = time.monotonic()
+
+    def _commit_open(self) -> None:
+        assert self._open is not None
         if self.journal is not None and self._open.in_transaction():
             self.journal.sync_sequences(self._open.connection().connection.driver_connection)
         self._open.commit()
         if self.journal is not None:
             self.journal.committed()
-        self._checkpoint_at = time.monotonic()
 
     def rollback(self) -> None:
         """Drop what the open cycle wrote (after an error)."""
