@@ -2,6 +2,8 @@
 writer, so the state in force and the risk counters are kept in memory between the events that
 change them, instead of being read back and re-derived at every cycle.
 
+The marks `derive_status` reads from the state events (rebaselines, the last pause) are read once
+and then kept by `_enter`, which writes every event of the run.
 What `derive_status` reads changes only with: a state event (written here, through `_enter`), a
 trade closing (the close feed's count moves: `generation`), a new UTC day, and a new equity
 observation (which can only raise the peak). So the status is re-derived from PostgreSQL when any
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trading_bot.clock import Clock, start_of_utc_day
 from trading_bot.domain.orders import Account
-from trading_bot.risk.counters import derive_status
+from trading_bot.risk.counters import StateMarks, derive_status
 from trading_bot.risk.state import SYSTEM, BotStateService, StateRecord, _Transaction
 from trading_bot.risk.status import BotState, RiskStatus
 from trading_bot.storage import streams
@@ -36,6 +38,7 @@ class RunStateService(BotStateService):
         self._record: StateRecord | None = None
         self._status: RiskStatus | None = None
         self._basis: tuple[datetime, int] | None = None
+        self._marks: StateMarks | None = None  # read once, then kept up to date by `_enter`
 
     def status(self, account: Account | None = None) -> RiskStatus:
         with self._locked() as txn:
@@ -45,7 +48,9 @@ class RunStateService(BotStateService):
             basis = (start_of_utc_day(now), self._generation())
             cached = self._status
             if cached is None or basis != self._basis or cached.day_start_equity is None or cached.peak_equity is None:
-                status = derive_status(txn.session, self.run_id, record.state, record.until, now)
+                if self._marks is None:
+                    self._marks = StateMarks.read(txn.session, self.run_id)
+                status = derive_status(txn.session, self.run_id, record.state, record.until, now, self._marks)
             elif recorded and account is not None and account.equity > cached.peak_equity:
                 status = cached.model_copy(update={"peak_equity": account.equity})
             else:
@@ -69,5 +74,8 @@ class RunStateService(BotStateService):
                until: datetime | None = None, data: dict | None = None) -> StateRecord:  # type: ignore[type-arg]
         entered = super()._enter(txn, record, state, actor, reason, until, data)
         self._record, self._status = entered, None
+        if self._marks is not None:
+            assert entered.since is not None
+            self._marks.entered(state, entered.since, data or {})
         return entered
 
