@@ -63,7 +63,11 @@ def ours(bars: int | None) -> tuple[float, int, int]:
     wall = time.perf_counter() - started
     per_cycle = loop_s / outcome.cycles * 1000
     print(f"ours: {outcome.cycles:,} cycles ({first:%Y-%m-%d} → {outcome.end:%Y-%m-%d}), "
-          f"{results.metrics.trades.trades} closed trades, outcomes {dict(sorted(outcome.outcomes.items()))}")
+          f"{results.metrics.trades.trades} closed trades, final equity {outcome.final_equity}, "
+          f"outcomes {dict(sorted(outcome.outcomes.items()))}")
+    journal = target.db.journal
+    if journal is not None:
+        print(f"  journal: {journal.rows_written:,} rows in {journal.flushes:,} bulk writes")
     print(f"  venue + data          {planned_s:8.1f} s")
     print(f"  precompute + ports    {prepared_s:8.1f} s")
     print(f"  cycles                {loop_s:8.1f} s   {per_cycle:.2f} ms/cycle")

@@ -6,7 +6,9 @@ placed before instead of placing a second one (exchange/orders.py looks it up fi
 whose verdict is older than one cycle interval (a task redelivered after a worker died, a queue
 that backed up) is not placed: its prices and sizing are stale, and the next cycle decides afresh;
 if it had been placed before, it is followed through as usual. A stale CLOSE is not carried out
-either: a later cycle may have opened the position it would close."""
+either: a later cycle may have opened the position it would close. An entry the venue refuses (the
+price crossed its stop-loss since the gate, margin or size rules) ends the cycle as
+`rejected_by_exchange` with the venue's code and message: nothing was placed."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datetime import timedelta
 from trading_bot.domain.decision import Action
 from trading_bot.domain.orders import Order
 from trading_bot.exchange import orders
+from trading_bot.exchange.errors import OrderRejected
 from trading_bot.pipeline.cycle import Cycle, StageRun, stage
 from trading_bot.pipeline.ports import Ports
 
@@ -44,7 +47,12 @@ def execute(ports: Ports, cycle: Cycle) -> str | None:
             return _stale(run, age)
         request = order.to_request(cycle.cl_ord_id, ports.config.margin_mode,  # type: ignore[arg-type]
                                    net_mode=ports.exchange.position_mode() == "net_mode")
-        ack = orders.enter(ports.exchange, request, order.leverage)
+        try:
+            ack = orders.enter(ports.exchange, request, order.leverage)
+        except OrderRejected as exc:  # refused, so nothing was placed: e.g. the price crossed the stop since the gate
+            run.outcome = "rejected_by_exchange"
+            run.detail.update(code=exc.code, reason=exc.message, rejection=type(exc).__name__)
+            return run.outcome
         cycle.ord_id, cycle.placed_at = ack.ord_id, ports.clock.now()
         run.columns["cl_ord_id"] = cycle.cl_ord_id
         run.detail.update(ord_id=ack.ord_id, contracts=str(order.contracts), side=order.side,
