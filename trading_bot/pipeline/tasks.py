@@ -5,6 +5,7 @@ before placing anything."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task
@@ -19,6 +20,7 @@ from trading_bot.pipeline.cycle import cycle_from_row
 from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
 from trading_bot.pipeline.locks import REFLECTION_TURN_SECONDS, cycle_locks, reflection_turn
+from trading_bot.pipeline.ports import Ports
 from trading_bot.pipeline.schedule import slot_for
 from trading_bot.pipeline.wiring import live_ports, pipeline_settings
 from trading_bot.runtime_config import effective_settings
@@ -159,41 +161,42 @@ execute = _step_task("execute")
 confirm = _step_task("confirm")
 
 
+def _in_reflection_turn(what: str, work: Callable[[Ports], object], wait_seconds: float = 0.0) -> None:
+    """Run `work` holding the reflection turn; a scheduled task skips when another holds it."""
+    settings = get_settings()
+    with reflection_turn(settings, wait_seconds) as mine:
+        if not mine:
+            log.info("reflection task skipped: another holds the turn", task=what, waited_seconds=wait_seconds)
+            return
+        work(live_ports(settings))
+
+
+def _journal_and_review(ports: Ports) -> None:
+    closing.journal_pending_closes(ports)
+    closing.review_pending(ports)
+
+
+def _deep_if_due(ports: Ports) -> None:
+    ports.config = pipeline_settings(current_settings())
+    closing.maybe_reflect_deeply(ports)
+
+
 @app.task(name="reflect.journal_closes", acks_late=True, ignore_result=True)
 def journal_closes() -> None:
     """Journal closed positions and review them (every minute of market time, and on demand)."""
-    settings = get_settings()
-    with reflection_turn(settings) as mine:
-        if not mine:
-            log.info("journal closes skipped: another reflection task is running")
-            return
-        ports = live_ports(settings)
-        closing.journal_pending_closes(ports)
-        closing.review_pending(ports)
+    _in_reflection_turn("journal closes", _journal_and_review)
 
 
 @app.task(name="reflect.deep", acks_late=True, ignore_result=True)
 def deep_reflection() -> None:
-    """A deep reflection now (Telegram /reflect), whether or not one is due."""
-    settings = get_settings()
-    with reflection_turn(settings, wait_seconds=REFLECTION_TURN_SECONDS) as mine:
-        if not mine:
-            log.warning("deep reflection not run: another reflection task held the turn for too long")
-            return
-        ports = live_ports(settings)
-        closing.reflect_deeply(ports, ports.clock.now())
+    """A deep reflection now (Telegram /reflect), whether or not one is due (waits for the turn)."""
+    _in_reflection_turn("deep reflection", lambda ports: closing.reflect_deeply(ports, ports.clock.now()),
+                        wait_seconds=REFLECTION_TURN_SECONDS)
 
 
 @app.task(name="reflect.check_deep", acks_late=True, ignore_result=True)
 def check_deep() -> None:
-    settings = get_settings()
-    with reflection_turn(settings) as mine:
-        if not mine:
-            log.info("deep reflection check skipped: another reflection task is running")
-            return
-        ports = live_ports(settings)
-        ports.config = pipeline_settings(current_settings())
-        closing.maybe_reflect_deeply(ports)
+    _in_reflection_turn("deep reflection check", _deep_if_due)
 
 
 @app.task(name="maintenance.sweep_cycles", acks_late=True, ignore_result=True)
