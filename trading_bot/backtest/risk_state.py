@@ -4,6 +4,7 @@ change them, instead of being read back and re-derived at every cycle.
 
 The marks `derive_status` reads from the state events (rebaselines, the last pause) are read once
 and then kept by `_enter`, which writes every event of the run.
+
 What `derive_status` reads changes only with: a state event (written here, through `_enter`), a
 trade closing (the close feed's count moves: `generation`), a new UTC day, and a new equity
 observation (which can only raise the peak). So the status is re-derived from PostgreSQL when any

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from trading_bot.domain.events import DecisionEvent
 from trading_bot.pipeline.context import brain_context
-from trading_bot.pipeline.cycle import Cycle, jsonable, stage
+from trading_bot.pipeline.cycle import Cycle, stage
 from trading_bot.pipeline.ports import Ports
+from trading_bot.storage.repos.cycles import as_json_data
 from trading_bot.pipeline.screen import mark_agreement
 from trading_bot.storage.streams import OPUS_DECISIONS
 
@@ -14,7 +15,7 @@ def research(ports: Ports, cycle: Cycle) -> None:
     assert cycle.snapshot is not None
     with stage(ports.db, cycle, "RESEARCHING", ports.clock) as run:
         cycle.research = ports.brain.researcher.research(cycle.snapshot, ports.clock.now(), cycle.id)
-        run.detail["research"] = jsonable(cycle.research)
+        run.detail["research"] = as_json_data(cycle.research)
         run.outcome = "researched" if cycle.research.research is not None else "skipped"
 
 

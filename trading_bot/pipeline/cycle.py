@@ -7,7 +7,6 @@ reads what the previous stage wrote, and analysis, risk check and execution see 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,11 +60,6 @@ class Cycle(BaseModel):
     def take_buffer(self) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
         buffered, self._buffer = self._buffer, (None if self._buffer is None else [])
         return buffered
-
-
-def jsonable(model: BaseModel | None) -> Any:
-    """A model as JSON data for a JSONB column (NaN/inf become null on the way)."""
-    return None if model is None else json.loads(model.model_dump_json())
 
 
 @dataclass

@@ -5,8 +5,9 @@ screener misses."""
 from __future__ import annotations
 
 from trading_bot.pipeline.context import brain_context
-from trading_bot.pipeline.cycle import Cycle, jsonable, stage
+from trading_bot.pipeline.cycle import Cycle, stage
 from trading_bot.pipeline.ports import Ports
+from trading_bot.storage.repos.cycles import as_json_data
 from trading_bot.storage.repos import screener_logs
 
 
@@ -14,7 +15,7 @@ def screen(ports: Ports, cycle: Cycle) -> str | None:
     """Returns why the cycle ends here, or None to go on to analysis (live or shadow)."""
     with stage(ports.db, cycle, "SCREENING", ports.clock) as run:
         cycle.screen = ports.brain.screener.screen(brain_context(ports, cycle))
-        run.detail["screen"] = jsonable(cycle.screen)
+        run.detail["screen"] = as_json_data(cycle.screen)
         run.columns["screener_signal"] = cycle.screen.signal
         if cycle.screen.signal:
             run.outcome = "signal"

@@ -8,9 +8,9 @@ Readers see exactly what they would see live because the journal writes out the 
 could see before it runs on the run's connection (`flush_before_statements`, an engine hook): the
 rows of every table the statement names, and the cycles before every write (an insert may
 reference a cycle row). Queries of other tables (trades, bot state, reflections) pass without it.
-The run's equity curve is kept here whole, so the risk counters read it without a query. So rows stay here
-while the cycles touch nothing else, which is most of them, and the database holds them at every
-checkpoint and at the end.
+So rows stay here while the cycles touch nothing else, which is most of them, and the database
+holds them at every checkpoint and at the end. The run's equity curve is kept here whole, so the
+risk counters read it without a query.
 
 One process writes a backtest's database (its own, created for the run), so ids are assigned
 here, and uniqueness (one cycle per id, one account reading per timestamp) is kept here too.
@@ -46,7 +46,7 @@ class RunJournal:
         self.screens: dict[int, dict[str, Any]] = {}  # not yet written, by id
         self.accounts: list[tuple[Any, ...]] = []  # not yet written
         self._cycle_ids: set[str] = set()  # every cycle started here (written or not)
-        self._account_ts: set[datetime] = set()
+        self._account_keys: set[tuple[str, datetime]] = set()  # (run, ts) of every reading, as the unique key
         # the run's equity curve (every reading, written or not), for the risk counters
         self._curve_run: str | None = None
         self._curve_ts: list[datetime] = []
@@ -106,16 +106,16 @@ class RunJournal:
     # --- account_snapshots ------------------------------------------------------------------------
     def record_account(self, run_id: str, ts: datetime, equity: Decimal, available: Decimal, frozen: Decimal,
                        upl: Decimal) -> bool:
-        if ts in self._account_ts:
+        if (run_id, ts) in self._account_keys:
             return False
-        self._account_ts.add(ts)
+        self._account_keys.add((run_id, ts))
         self.accounts.append((run_id, ts, equity, available, frozen, upl))
         self._remember_equity(run_id, ts, equity)
         return True
 
     def replaced_account(self, run_id: str, ts: datetime, equity: Decimal) -> None:
         """A reading was stored or replaced with SQL (upsert_account): keep the equity curve true."""
-        self._account_ts.add(ts)
+        self._account_keys.add((run_id, ts))
         if self._curve_run == run_id and self._curve_ts and self._curve_ts[-1] == ts:
             self._curve_equity[-1] = equity
             self._peaks.clear()
