@@ -10,7 +10,7 @@ repaired, everything found is reported on `system:alerts`:
 | order the database thinks is working but the exchange does not list | record its final state |
 | protective (reduce-only) algo order of a flat position | cancel it |
 | open trade in the journal without a position on the exchange | report only (the close is ws-private's job) |
-| position on the exchange without an open trade in the journal | report only (it is protected above) |
+| position on the exchange without an open trade in the journal | report only (it is protected above), unless a cycle still running is opening it |
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.repos.orders import open_orders, upsert_order
-from trading_bot.storage.repos.protective_levels import Levels, journal_levels
+from trading_bot.storage.repos.protective_levels import Key, Levels, entering, journal_levels
 from trading_bot.storage.streams import SYSTEM_ALERTS, Keys, publish
 
 log = get_logger(__name__)
@@ -75,13 +75,16 @@ class Reconciler:
 
     def run(self) -> list[Finding]:
         state = ExchangeState.read(self.exchange)
+        # the cycles still opening positions before the journal: a cycle commits its trade before
+        # its end, so a position filled since the exchange was read is in one of the two
+        opening = entering(self.db, self.run_id)
         levels = journal_levels(self.db, self.run_id)
         findings = [
             *self._protect(state, levels),
             *self._unknown_orders(state),
             *self._vanished_orders(state),
             *self._orphan_algos(state),
-            *self._journal_mismatches(state, levels),
+            *self._journal_mismatches(state, levels, opening),
         ]
         log.info("reconciled", positions=len(state.positions), orders=len(state.orders), algos=len(state.algos),
                  findings=len(findings), repaired=sum(f.repaired for f in findings))
@@ -152,7 +155,7 @@ class Reconciler:
         return [Finding("orphan_algo", a.inst_id, f"TP/SL order {a.algo_id} ({a.side}) belongs to no position",
                         "WARN", not self.dry_run, {"algo_id": a.algo_id}) for a in orphans]
 
-    def _journal_mismatches(self, state: ExchangeState, levels: dict[tuple[str, str], Levels]) -> list[Finding]:
+    def _journal_mismatches(self, state: ExchangeState, levels: dict[Key, Levels], opening: set[Key]) -> list[Finding]:
         on_exchange = {(p.inst_id, p.side) for p in state.positions}
         journal = {key for key, level in levels.items() if level.open_trade}
         missing = [Finding("position_missing", inst, f"the journal has an open {side} trade in {inst} but the "
@@ -160,7 +163,7 @@ class Reconciler:
                    for inst, side in sorted(journal - on_exchange)]
         untracked = [Finding("untracked_position", inst, f"the exchange has a {side} position in {inst} that no "
                              "open trade in the journal explains", "WARN", False, {"side": side})
-                     for inst, side in sorted(on_exchange - journal)]
+                     for inst, side in sorted(on_exchange - journal - opening)]
         return missing + untracked
 
 

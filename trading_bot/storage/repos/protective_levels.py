@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from trading_bot.storage.db import Database
-from trading_bot.storage.models import LIVE_RUN, Trade
+from trading_bot.storage.models import LIVE_RUN, DecisionCycle, Trade
 from trading_bot.storage.models import Order as OrderRow
 
 Key = tuple[str, str]  # (instrument, long|short)
@@ -31,6 +31,18 @@ def journal_levels(db: Database, run_id: str = LIVE_RUN) -> dict[Key, Levels]:
         for instrument, side, stop, target in session.execute(trades):
             levels[(instrument, side)] = Levels(stop, target, open_trade=True)
     return levels
+
+
+def entering(db: Database, run_id: str = LIVE_RUN) -> set[Key]:
+    """The positions unfinished cycles are opening: between its fill and the commit of its trade a
+    position is on the exchange but not yet in the journal (the sweeper ends a cycle that stopped
+    moving, so a position no cycle journals is reported a sweep later)."""
+    query = select(DecisionCycle.instrument, DecisionCycle.action).where(
+        DecisionCycle.run_id == run_id, DecisionCycle.finished_at.is_(None),
+        DecisionCycle.action.in_(("OPEN_LONG", "OPEN_SHORT")))
+    with db.session() as session:
+        return {(instrument, "long" if action == "OPEN_LONG" else "short")
+                for instrument, action in session.execute(query)}
 
 
 def _entry_order_levels(db: Database, run_id: str) -> dict[Key, Levels]:
