@@ -41,7 +41,7 @@ class RunStateService(BotStateService):
         self._basis: tuple[datetime, int] | None = None
         self._marks: StateMarks | None = None  # read once, then kept up to date by `_enter`
 
-    def status(self, account: Account | None = None) -> RiskStatus:
+    def assess(self, account: Account | None = None) -> tuple[RiskStatus, StateRecord]:
         with self._locked() as txn:
             recorded = account is not None and record_account(txn.session, self.run_id, account)
             record = self._in_force(txn)
@@ -57,7 +57,7 @@ class RunStateService(BotStateService):
             else:
                 status = cached
             self._status, self._basis = status, basis
-        return status
+        return status, record
 
     def _lock(self, session: Session) -> None:
         """No other writer: nothing to serialise against."""

@@ -31,6 +31,7 @@ TIMEFRAME_SECONDS: dict[str, int] = {
 }
 
 SNAPSHOT_TIMEFRAMES: tuple[Timeframe, ...] = ("15m", "1H", "4H")
+OI_CHANGE_SPAN = timedelta(hours=1)  # a snapshot reports the open-interest change over this span
 
 
 def timeframe_delta(timeframe: str) -> timedelta:

@@ -12,6 +12,7 @@ from datetime import datetime
 import redis
 
 from trading_bot.config import Settings
+from trading_bot.domain.market import SNAPSHOT_TIMEFRAMES
 from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.logs import get_logger
 from trading_bot.market.anomalies import publish_alerts
@@ -27,8 +28,8 @@ log = get_logger(__name__)
 def live_builder(settings: Settings, inst_id: str, db: Database | None = None,
                  client: redis.Redis | None = None) -> SnapshotBuilder:
     source = LiveSource(inst_id, db or Database.from_settings(settings), client or get_redis(settings),
-                        Keys(settings.redis_namespace))
-    return SnapshotBuilder(source, lookback=settings.snapshot_bars)
+                        Keys(settings.redis_namespace), SNAPSHOT_TIMEFRAMES, settings.snapshot_bars)
+    return SnapshotBuilder(source, lookback=settings.snapshot_bars, timeframes=SNAPSHOT_TIMEFRAMES)
 
 
 def build_live(settings: Settings, inst_id: str, at: datetime) -> MarketSnapshot:

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from trading_bot.clock import ensure_utc
 from trading_bot.domain.market import (
+    OI_CHANGE_SPAN,
     SNAPSHOT_TIMEFRAMES,
     FundingRate,
     MarkPrice,
@@ -33,7 +34,6 @@ from trading_bot.market.sources import MarketSource
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.views import TimeframeViews, WindowViews
 
-HOUR = timedelta(hours=1)
 HOUR_MS = 3_600_000
 OI_MAX_AGE = timedelta(minutes=15)  # an open-interest sample older than this is not "now" / "1H ago"
 
@@ -122,9 +122,9 @@ class SnapshotBuilder:
             return Unavailable("no open-interest sample")
         if at - now.ts > OI_MAX_AGE:
             return Unavailable(f"the newest open-interest sample is {(at - now.ts).total_seconds():.0f} s old")
-        earlier = self.source.open_interest(at - HOUR)
-        if isinstance(earlier, Unavailable) or earlier.ts < at - HOUR - OI_MAX_AGE or earlier.oi <= 0:
-            window = f"{at - HOUR - OI_MAX_AGE:%Y-%m-%d %H:%M:%S}Z and {at - HOUR:%H:%M:%S}Z"
+        earlier = self.source.open_interest(at - OI_CHANGE_SPAN)
+        if isinstance(earlier, Unavailable) or earlier.ts < at - OI_CHANGE_SPAN - OI_MAX_AGE or earlier.oi <= 0:
+            window = f"{at - OI_CHANGE_SPAN - OI_MAX_AGE:%Y-%m-%d %H:%M:%S}Z and {at - OI_CHANGE_SPAN:%H:%M:%S}Z"
             return Unavailable(f"no open-interest sample between {window}")
         return (float(now.oi) / float(earlier.oi) - 1.0) * 100.0
 

@@ -26,7 +26,8 @@ def collect(ports: Ports, cycle: Cycle) -> str | None:
     """Build the snapshot. Returns why the cycle ends here, or None to go on to screening.
 
     Closed positions are journaled first and the account is handed to the risk service, so the
-    state and counters later stages read are current (a drawdown breach found here halts the bot
+    state and counters later stages read are current; the account and positions read here are
+    what the brain stages see (recorded in the stage's detail; the risk gate reads its own, fresh) (a drawdown breach found here halts the bot
     before any analysis). While EMERGENCY_HALTED, every cycle flattens whatever is still open. A
     bot that may not open positions still runs the cycle when it holds a position here (the
     analyst may close it); otherwise the cycle ends."""
@@ -34,14 +35,18 @@ def collect(ports: Ports, cycle: Cycle) -> str | None:
         journal_pending_closes(ports)
         cycle.snapshot = ports.snapshot(cycle.inst_id, ports.clock.now())
         run.columns["snapshot"] = cycle.snapshot
-        state = ports.risk.watch(ports.exchange.account()).state
-        run.detail = {"bot_state": str(state), "price": str(cycle.snapshot.price)}
+        cycle.account = ports.exchange.account()
+        state = ports.risk.watch(cycle.account).state
+        cycle.positions = ports.exchange.positions()
+        run.detail = {"bot_state": str(state), "price": str(cycle.snapshot.price),
+                      "account": cycle.account.model_dump(mode="json"),
+                      "positions": [p.model_dump(mode="json") for p in cycle.positions]}
         if state is BotState.EMERGENCY_HALTED:
             report = flatten_if_open(ports)
             run.detail["emergency"] = report
             run.outcome = "emergency_flattened" if report else "skipped_emergency_halted"
             return run.outcome
-        holding = any(p.inst_id == cycle.inst_id for p in ports.exchange.positions(cycle.inst_id))
+        holding = any(p.inst_id == cycle.inst_id for p in cycle.positions)
         run.detail["holding"] = holding
         if not state.allows_entries and not holding:
             run.outcome = f"skipped_{state.lower()}"

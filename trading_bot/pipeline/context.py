@@ -32,14 +32,17 @@ def recap(row: journal.ClosedTradeRow) -> TradeRecap:
 
 
 def brain_context(ports: Ports, cycle: Cycle, research: ResearchOutcome | None = None) -> BrainContext:
+    """The account and positions are those COLLECTING read with the snapshot (one reading per
+    cycle, as of the market the brain is shown; the risk gate reads its own from the exchange).
+    A cycle collected by an older version has none recorded: they are read now."""
     assert cycle.snapshot is not None, "collect runs before any brain stage"
     now = ports.clock.now()
     return BrainContext(
         snapshot=cycle.snapshot,
         now=now,
         playbook=ports.playbooks.current(now),
-        account=ports.exchange.account(),
-        positions=ports.exchange.positions(),
+        account=cycle.account if cycle.account is not None else ports.exchange.account(),
+        positions=cycle.positions if cycle.positions is not None else ports.exchange.positions(),
         recent_trades=recent_trades(ports),
         research=research,
         cycle_id=cycle.id,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from trading_bot.brain.ports import ResearchOutcome, ScreenResult
 from trading_bot.clock import Clock
 from trading_bot.domain.decision import Decision
+from trading_bot.domain.orders import Account, Position
 from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.logs import get_logger
 from trading_bot.risk.verdict import Verdict
@@ -43,6 +44,8 @@ class Cycle(BaseModel):
     run_id: str = "live"
     shadow: bool = False
     snapshot: MarketSnapshot | None = None
+    account: Account | None = None  # as COLLECTING read them: what the brain stages see
+    positions: list[Position] | None = None
     screen: ScreenResult | None = None
     research: ResearchOutcome | None = None
     decision: Decision | None = None
@@ -105,9 +108,12 @@ def load_cycle(db: Database, cycle_id: str) -> Cycle:
 
 
 def cycle_from_row(row: DecisionCycle) -> Cycle:
-    screen = research = None
+    screen = research = account = positions = None
     for entry in row.timeline or []:
         detail = entry.get("detail") or {}
+        if entry.get("stage") == "COLLECTING" and "account" in detail:
+            account = Account.model_validate(detail["account"])
+            positions = [Position.model_validate(p) for p in detail.get("positions", [])]
         if entry.get("stage") == "SCREENING" and "screen" in detail:
             screen = ScreenResult.model_validate(detail["screen"])
         if entry.get("stage") == "RESEARCHING" and "research" in detail:
@@ -116,7 +122,7 @@ def cycle_from_row(row: DecisionCycle) -> Cycle:
         id=row.id, inst_id=row.instrument, trigger=row.trigger, scheduled_for=row.scheduled_for,
         started_at=row.started_at, run_id=row.run_id, shadow=row.shadow,
         snapshot=MarketSnapshot.model_validate(row.snapshot) if row.snapshot else None,
-        screen=screen, research=research,
+        account=account, positions=positions, screen=screen, research=research,
         decision=Decision.model_validate(row.decision) if row.decision else None,
         verdict=Verdict.model_validate(row.verdict) if row.verdict else None,
         cl_ord_id=row.cl_ord_id, ord_id=_ord_id(row.timeline),

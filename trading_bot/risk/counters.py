@@ -33,8 +33,7 @@ class StateMarks:
 
     @classmethod
     def read(cls, session: Session, run_id: str) -> StateMarks:
-        return cls(events.last_rebaseline(session, run_id, "day"), events.last_rebaseline(session, run_id, "peak"),
-                   events.last_paused_at(session, run_id))
+        return cls(*events.marks(session, run_id))
 
     def entered(self, state: BotState, at: datetime, data: dict[str, Any]) -> None:
         """An event was written: the marks as `read` would now give them."""

@@ -60,11 +60,11 @@ class RiskService:
     def watch(self, account: Account) -> StateRecord:
         """Between decisions: apply whatever the account alone calls for (drawdown, daily loss,
         losing streak) and return the state in force."""
-        status = self.state.status(account)
+        status, record = self.state.assess(account)
         escalation = account_escalation(status, account, self.clock.now(), self.limits)
-        if escalation is not None:
-            self.state.escalate(escalation)
-        return self.state.current()
+        if escalation is None:
+            return record
+        return self.state.escalate(escalation) or self.state.current()
 
     def enforce_emergency(self, exchange: Exchange) -> EmergencyReport:
         """Run the EMERGENCY HALT action list against `exchange` and alert its outcome (CRITICAL

@@ -77,6 +77,7 @@ class _Transaction:
     """One locked unit of work; transitions are announced only after it commits."""
 
     session: Session
+    locked: bool = False  # holds the run's advisory lock (readers take it only to write a transition)
     entered: list[tuple[BotState, StateRecord]] = field(default_factory=list)
 
 
@@ -96,13 +97,18 @@ class BotStateService:
     def status(self, account: Account | None = None) -> RiskStatus:
         """The state in force with the counters the gate reads; `account` (the latest account
         reading) is journaled first, so the equity it shows counts."""
-        with self._locked() as txn:
+        return self.assess(account)[0]
+
+    def assess(self, account: Account | None = None) -> tuple[RiskStatus, StateRecord]:
+        """`status` and the state record in force, read together (one transaction, no lock unless
+        an ended cooldown or daily halt has to be written)."""
+        with self._locked(lock=False) as txn:
             if account is not None:
                 journal.record_account(txn.session, self.run_id, account)
             record = self._in_force(txn)
             status = derive_status(txn.session, self.run_id, record.state, record.until, self.clock.now())
         self._cache(record)
-        return status
+        return status, record
 
     def history(self, limit: int = 20) -> list[StateRecord]:
         with self.db.session() as session:
@@ -140,16 +146,22 @@ class BotStateService:
 
     # --- internals ----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[_Transaction]:
+    def _locked(self, lock: bool = True) -> Iterator[_Transaction]:
         with self.db.session() as session:
-            self._lock(session)
             txn = _Transaction(session)
+            if lock:
+                self._hold_lock(txn)
             yield txn
         for before, record in txn.entered:  # committed: now tell everyone
             log.warning("bot state changed", from_state=str(before), to_state=str(record.state), actor=record.actor,
                         reason=record.reason, until=record.until.isoformat() if record.until else None)
             self._cache(record)
             self._alert(before, record)
+
+    def _hold_lock(self, txn: _Transaction) -> None:
+        if not txn.locked:
+            self._lock(txn.session)
+            txn.locked = True
 
     def _lock(self, session: Session) -> None:
         """Serialise the run's transitions (the pipeline, Telegram and the CLI may all write)."""
@@ -159,6 +171,9 @@ class BotStateService:
         record = StateRecord.from_row(events.latest(txn.session, self.run_id))
         if not record.expired(self.clock.now()):
             return record
+        if not txn.locked:  # a transition is due: read again under the lock (another writer may have made it)
+            self._hold_lock(txn)
+            return self._in_force(txn)
         ended = "the cooldown is over" if record.state is BotState.COOLDOWN else "a new UTC day began"
         return self._enter(txn, record, BotState.RUNNING, SYSTEM, ended)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trading_bot.config import Settings
@@ -19,14 +21,43 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def engine_for(dsn: str, pool_size: int = 5) -> Engine:
     """One pooled engine per DSN per process."""
     with _lock:
         engine = _engines.get(dsn)
         if engine is None:
-            engine = create_engine(dsn, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, future=True)
+            engine = create_engine(dsn, pool_size=pool_size, max_overflow=10, future=True)
+            _ping_idle_connections(engine)
             _engines[dsn] = engine
         return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """A pooled connection idle for more than PING_AFTER_IDLE_SECONDS is tested before use, and
+    replaced if the server went away meanwhile (a PostgreSQL restart). SQLAlchemy's pre-ping does
+    that on every checkout: one more round trip per unit of work, which doubled the statements of
+    a short one (a stage's record). A connection back in the pool for less is used as it is; if
+    the server died in that second, the statement fails as a storage outage (which the callers
+    retry) and SQLAlchemy discards the pool's older connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        checked_in = record.info.get("checked_in")
+        if checked_in is None or time.monotonic() - checked_in <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or just used
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"the pooled connection failed its ping: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection failed its ping")
 
 
 def get_engine(settings: Settings) -> Engine:

@@ -52,3 +52,20 @@ def open_interest_at(client: redis.Redis, keys: Keys, inst_id: str, when: dateti
     """The newest open-interest sample taken at or before `when` (None when the history has none)."""
     rows = client.zrevrangebyscore(keys.oi_history(inst_id), to_ms(when), "-inf", start=0, num=1)
     return OpenInterest.model_validate_json(rows[0]) if rows else None
+
+
+def read_state(client: redis.Redis, keys: Keys, inst_id: str, oi_times: tuple[datetime, ...]) -> tuple[
+        dict[str, str | bytes | None], dict[datetime, OpenInterest | None]]:
+    """Everything a snapshot reads of Redis in one round trip: the raw latest documents by kind
+    (ticker, books, funding, mark_price, open_interest) and the newest open-interest sample at or
+    before each of `oi_times`."""
+    latest = {"ticker": keys.ticker(inst_id), "books": keys.books(inst_id), "funding": keys.funding(inst_id),
+              "mark_price": keys.mark_price(inst_id), "open_interest": keys.open_interest(inst_id)}
+    pipe = client.pipeline(transaction=False)
+    pipe.mget(list(latest.values()))
+    for when in oi_times:
+        pipe.zrevrangebyscore(keys.oi_history(inst_id), to_ms(when), "-inf", start=0, num=1)
+    documents, *samples = pipe.execute()
+    history = {when: OpenInterest.model_validate_json(rows[0]) if rows else None
+               for when, rows in zip(oi_times, samples, strict=True)}
+    return dict(zip(latest, documents, strict=True)), history

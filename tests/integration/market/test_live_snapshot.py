@@ -6,8 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
+from sqlalchemy import event
 
-from trading_bot.domain.market import OpenInterest, Ticker
+from trading_bot.domain.market import SNAPSHOT_TIMEFRAMES, OpenInterest, Ticker
+from trading_bot.market.indicators import DEFAULT_LOOKBACK
 from trading_bot.market.live_source import LiveSource
 from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.storage import market_state
@@ -17,11 +20,51 @@ from tests.integration.market.conftest import INST, StoredMarket
 pytestmark = pytest.mark.shared
 
 
+def batched(database, redis_client, keys) -> LiveSource:  # noqa: ANN001
+    """The live source as the pipeline builds it: every timeframe's candles in one statement."""
+    return LiveSource(INST, database, redis_client, keys, SNAPSHOT_TIMEFRAMES, DEFAULT_LOOKBACK)
+
+
+class RoundTrips:
+    """Counts what goes over the wire: SQL statements on the engine, sends on a Redis client's
+    connections (a pipeline is one send)."""
+
+    def __init__(self, database, redis_url: str) -> None:  # noqa: ANN001
+        self.sql = self.redis = 0
+        event.listen(database.engine, "before_cursor_execute", self._statement)
+        counter = self
+
+        class Counting(redis.Connection):
+            def send_packed_command(self, command, check_health=True) -> None:  # noqa: ANN001
+                counter.redis += 1
+                super().send_packed_command(command, check_health)
+
+        self.client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(
+            redis_url, connection_class=Counting, decode_responses=True))
+        self.client.ping()  # (a new connection's handshake is not the snapshot's)
+        self.redis = 0
+        self.database = database
+
+    def _statement(self, *args) -> None:  # noqa: ANN002
+        self.sql += 1
+
+    def close(self) -> None:
+        event.remove(self.database.engine, "before_cursor_execute", self._statement)
+        self.client.close()
+
+
 def test_live_and_memory_sources_give_identical_snapshots(stored_market: StoredMarket, database, redis_client,  # noqa: ANN001
-                                                          keys) -> None:
+                                                          keys, redis_url: str) -> None:
     live = SnapshotBuilder(LiveSource(INST, database, redis_client, keys)).build(stored_market.at)
     memory = SnapshotBuilder(stored_market.memory_source()).build(stored_market.at)
-    assert live == memory
+    trips = RoundTrips(database, redis_url)
+    try:
+        batched_live = SnapshotBuilder(batched(database, trips.client, keys)).build(stored_market.at)
+    finally:
+        trips.close()
+    assert live == memory == batched_live
+    # the pipeline's snapshot: one statement for all candles, one Redis round trip for the rest
+    assert (trips.sql, trips.redis) == (1, 1)
     assert live.model_dump_json() == memory.model_dump_json()
     # and the snapshot is complete: every part present, nothing missing at the snapshot level
     assert live.missing == {}
@@ -42,6 +85,7 @@ def test_changing_data_after_t_does_not_change_the_live_snapshot_at_t(stored_mar
     t = stored_market.at - timedelta(days=3, minutes=8)
     builder = SnapshotBuilder(LiveSource(INST, database, redis_client, keys))
     before = builder.build(t)
+    assert SnapshotBuilder(batched(database, redis_client, keys)).build(t) == before
     assert before.missing["ticker"] == "the latest ticker is newer than the snapshot time and no history is kept"
     altered = [c.model_copy(update={"high": c.high * 2, "close": c.close * Decimal("1.5"),
                                     "volume_ccy": c.volume_ccy * 9})
@@ -52,6 +96,8 @@ def test_changing_data_after_t_does_not_change_the_live_snapshot_at_t(stored_mar
     market_state.record_open_interest(redis_client, keys, OpenInterest(inst_id=INST, oi=Decimal(1), oi_ccy=Decimal(1),
                                                                        oi_usd=None, ts=t + timedelta(seconds=1)))
     assert builder.build(t) == before
+    # (a batched source reads once per snapshot time: a new one sees the altered data, and ignores it)
+    assert SnapshotBuilder(batched(database, redis_client, keys)).build(t) == before
 
 
 def test_open_interest_history_answers_as_of_a_time_and_forgets_old_samples(redis_client, keys) -> None:  # noqa: ANN001

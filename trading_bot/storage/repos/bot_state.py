@@ -51,15 +51,14 @@ def first_entered(session: Session, run_id: str, states: tuple[str, ...]) -> Bot
     return session.scalars(query).first()
 
 
-def last_paused_at(session: Session, run_id: str) -> datetime | None:
-    """When the bot last entered a state other than RUNNING."""
-    query = select(func.max(BotStateEvent.ts)).where(BotStateEvent.run_id == run_id,
-                                                     BotStateEvent.to_state != RUNNING)
-    return session.scalar(query)
+def marks(session: Session, run_id: str) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """In one statement: when an admin resume last restarted the daily baseline ("day") and the
+    peak ("peak") from the equity then, and when the bot last entered a state other than RUNNING."""
+    def latest_where(condition: Any) -> Any:
+        return func.max(BotStateEvent.ts).filter(condition)
 
-
-def last_rebaseline(session: Session, run_id: str, counter: str) -> datetime | None:
-    """When an admin resume last restarted `counter` ("day" or "peak") from the equity then."""
-    query = select(func.max(BotStateEvent.ts)).where(
-        BotStateEvent.run_id == run_id, BotStateEvent.data["rebaseline"].contains([counter]))
-    return session.scalar(query)
+    query = select(latest_where(BotStateEvent.data["rebaseline"].contains(["day"])),
+                   latest_where(BotStateEvent.data["rebaseline"].contains(["peak"])),
+                   latest_where(BotStateEvent.to_state != RUNNING)).where(BotStateEvent.run_id == run_id)
+    day, peak, paused = session.execute(query).one()
+    return day, peak, paused

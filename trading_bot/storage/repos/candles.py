@@ -9,11 +9,15 @@ disagreeing with what is stored, e.g. a file's approximated quote volume) is log
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Text, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, aggregate_order_by
+from sqlalchemy.dialects.postgresql import array as pg_array
 
 from trading_bot.domain.market import Candle
 from trading_bot.logs import get_logger
@@ -208,6 +212,75 @@ def fetch_closed_ohlcv(
     with db.session() as session:
         rows = session.execute(query).all()
     return [tuple(row) for row in reversed(rows)]  # type: ignore[misc]
+
+
+class ClosedArrays(NamedTuple):
+    """A window of closed bars as columns, oldest first: open times in ms and float prices (what the
+    indicators read; PostgreSQL's numeric → double conversion rounds as Python's float(Decimal))."""
+
+    ms: list[int]
+    open: list[float]
+    high: list[float]
+    low: list[float]
+    close: list[float]
+    volume_ccy: list[float]
+
+
+def _ms(ts: Any) -> Any:
+    return cast(func.extract("epoch", ts) * 1000, BigInteger)
+
+
+@functools.cache
+def _windows_statement(timeframes: tuple[str, ...]) -> Any:
+    """Built once per set of timeframes (building it costs more than running it); bound per call:
+    inst_id, at, limit and each timeframe's `opened_by_<n>` (at minus its bar length)."""
+    prices = (CandleRow.open, CandleRow.high, CandleRow.low, CandleRow.close, CandleRow.volume_ccy)
+    no_arrays = [cast(null(), ARRAY(BigInteger)), *(cast(null(), ARRAY(DOUBLE_PRECISION)) for _ in prices)]
+    forming = [cast(_ms(CandleRow.ts), Text), *(cast(c, Text) for c in (
+        *prices[:4], CandleRow.volume, CandleRow.volume_ccy, CandleRow.volume_quote))]
+    parts = []
+    for order, timeframe in enumerate(timeframes):
+        series = (CandleRow.instrument == bindparam("inst_id"), CandleRow.timeframe == timeframe)
+        opened_by = bindparam(f"opened_by_{order}")
+        closed = (select(CandleRow.ts, *prices).where(*series, CandleRow.confirmed.is_(True), CandleRow.ts <= opened_by)
+                  .order_by(CandleRow.ts.desc()).limit(bindparam("limit")).subquery())
+        parts.append(select(literal(order).label("part"),
+                            func.array_agg(aggregate_order_by(_ms(closed.c.ts), closed.c.ts)),
+                            *(func.array_agg(aggregate_order_by(cast(closed.c[c.key], DOUBLE_PRECISION), closed.c.ts))
+                              for c in prices),
+                            cast(null(), ARRAY(Text)).label("forming")).select_from(closed))
+        parts.append(select(literal(order), *no_arrays, pg_array(forming))
+                     .where(*series, CandleRow.confirmed.is_(False), CandleRow.ts > opened_by,
+                            CandleRow.ts <= bindparam("at"))
+                     .order_by(CandleRow.ts.desc()).limit(1))
+    return union_all(*parts)
+
+
+def fetch_windows(db: Database, inst_id: str, at: datetime, spans: dict[str, timedelta],
+                  limit: int) -> dict[str, tuple[ClosedArrays, Candle | None]]:
+    """What a live snapshot reads of each timeframe (name → bar length), in one statement: the last
+    `limit` bars closed by `at` (as `fetch_closed_ohlcv`, as arrays: decoding 600 rows of Decimals
+    cost more than the query) and the bar forming at `at` (as `fetch_forming`)."""
+    params: dict[str, Any] = {"inst_id": inst_id, "at": at, "limit": limit}
+    params.update({f"opened_by_{order}": at - span for order, span in enumerate(spans.values())})
+    with db.session() as session:
+        rows = session.execute(_windows_statement(tuple(spans)), params).all()
+    names = list(spans)
+    empty = ClosedArrays([], [], [], [], [], [])
+    windows: dict[str, tuple[ClosedArrays, Candle | None]] = {name: (empty, None) for name in names}
+    for part, ms, open_, high, low, close, volume_ccy, forming_bar in rows:
+        name = names[part]
+        closed_arrays, forming_candle = windows[name]
+        if forming_bar is None:
+            closed_arrays = ClosedArrays(ms or [], open_ or [], high or [], low or [], close or [], volume_ccy or [])
+        else:
+            stamp, *values = forming_bar
+            o, h, lo, c, vol, vol_ccy, vol_quote = (Decimal(v) for v in values)
+            forming_candle = Candle(inst_id=inst_id, timeframe=name, ts=datetime.fromtimestamp(int(stamp) / 1000, UTC),
+                                    open=o, high=h, low=lo, close=c, volume=vol, volume_ccy=vol_ccy,
+                                    volume_quote=vol_quote, confirmed=False)
+        windows[name] = (closed_arrays, forming_candle)
+    return windows
 
 
 def fetch_forming(db: Database, inst_id: str, timeframe: str, opened_after: datetime, at: datetime) -> Candle | None:
