@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.integration.risk.conftest import START, account, alerts, fresh_market
 from tests.kit import risk as kit
@@ -212,3 +212,34 @@ def test_concurrent_escalations_make_one_transition(risk, journal, clock, databa
         thread.join()
     assert sum(result is not None for result in results) == 1
     assert [r.to_state for r in _events(database)].count("EMERGENCY_HALTED") == 2
+
+
+def test_watching_the_account_takes_four_statements_and_no_lock(risk, journal, clock, database):  # noqa: ANN001
+    """Every cycle hands the account to `watch` (twice with the gate's `evaluate`): the equity is
+    recorded and the state and counters read in four statements (record, state, marks, streak)
+    plus the equity curve's two, without the run's advisory lock; the lock is taken only when an
+    ended cooldown has to be written, and the state read again under it."""
+    journal.equity("10000", START)
+    for minutes in (30, 20, 10):
+        journal.trade("-10", clock.now() - timedelta(minutes=minutes))
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        assert risk.watch(account("9970", clock.now())).state is BotState.COOLDOWN  # the streak: escalated
+        statements.clear()
+        clock.advance(timedelta(minutes=5))
+        assert risk.watch(account("9971", clock.now())).state is BotState.COOLDOWN
+        quiet = list(statements)
+        statements.clear()
+        clock.advance(timedelta(minutes=26))
+        assert risk.watch(account("9972", clock.now())).state is BotState.RUNNING  # the cooldown is over
+        ended = list(statements)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert len(quiet) == 6 and not any("pg_advisory_xact_lock" in s for s in quiet), quiet
+    assert sum("pg_advisory_xact_lock" in s for s in ended) == 1
+    assert [e.to_state for e in _events(database)] == ["COOLDOWN", "RUNNING"]
