@@ -6,8 +6,10 @@ open interest has a short history (storage/market_state.py), so it is looked up 
 
 A snapshot at `at` reads all it needs in two round trips, each made on its first read for that
 `at`: one statement for the candles of every timeframe (closed window and forming bar), one Redis
-pipeline for the latest state and the open interest now and an hour before. Other reads (another
-timeframe, window length or time) go to PostgreSQL or Redis by themselves.
+pipeline for the latest state and the open interest now and an hour before. A source serves one
+read per time, so build a new one to see newer data at the same `at` (`market.service` builds one
+per snapshot). Other reads (another timeframe, window length or time) go to PostgreSQL or Redis
+by themselves.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from typing import TypeVar
 import numpy as np
 import redis
 
-from trading_bot.clock import to_ms
 from trading_bot.domain.market import (
     Candle,
     OI_CHANGE_SPAN,
+    SNAPSHOT_TIMEFRAMES,
     FundingRate,
     MarkPrice,
     OpenInterest,
@@ -31,10 +33,11 @@ from trading_bot.domain.market import (
     timeframe_delta,
 )
 from trading_bot.market.frame import CandleFrame
+from trading_bot.market.indicators import DEFAULT_LOOKBACK
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.storage import market_state
 from trading_bot.storage.db import Database
-from trading_bot.storage.repos.candles import ClosedArrays, fetch_closed_ohlcv, fetch_forming, fetch_windows
+from trading_bot.storage.repos.candles import ClosedArrays, fetch_windows
 from trading_bot.storage.streams import Keys
 
 M = TypeVar("M", Ticker, OrderBook, FundingRate, MarkPrice, OpenInterest)
@@ -42,7 +45,7 @@ M = TypeVar("M", Ticker, OrderBook, FundingRate, MarkPrice, OpenInterest)
 
 class LiveSource:
     def __init__(self, inst_id: str, db: Database, client: redis.Redis, keys: Keys,
-                 timeframes: Sequence[str] = (), lookback: int = 0) -> None:
+                 timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES, lookback: int = DEFAULT_LOOKBACK) -> None:
         self.inst_id = inst_id
         self.db = db
         self.client = client
@@ -52,23 +55,16 @@ class LiveSource:
         self._state: tuple[datetime, dict[str, str | bytes | None], dict[datetime, OpenInterest | None]] | None = None
 
     def closed_candles(self, timeframe: str, at: datetime, limit: int) -> CandleFrame:
-        if timeframe in self.timeframes and limit == self.lookback:
-            arrays = self._windows(at)[timeframe][0]
-            if not arrays.ms:
-                return CandleFrame.empty(timeframe)
-            return CandleFrame.from_arrays(timeframe, np.array(arrays.ms, dtype=np.int64),
-                                           *(np.array(column, dtype=np.float64) for column in arrays[1:]))
-        rows = fetch_closed_ohlcv(self.db, self.inst_id, timeframe, at - timeframe_delta(timeframe), limit)
-        if not rows:
+        batched = timeframe in self.timeframes and limit == self.lookback
+        arrays = (self._windows(at) if batched else self._window_of(timeframe, at, limit))[timeframe][0]
+        if not arrays.ms:
             return CandleFrame.empty(timeframe)
-        columns = list(zip(*rows, strict=True))
-        stamps = np.array([to_ms(ts) for ts in columns[0]], dtype=np.int64)
-        return CandleFrame.from_arrays(timeframe, stamps, *(np.array(col, dtype=np.float64) for col in columns[1:]))
+        return CandleFrame.from_arrays(timeframe, np.array(arrays.ms, dtype=np.int64),
+                                       *(np.array(column, dtype=np.float64) for column in arrays[1:]))
 
     def forming_candle(self, timeframe: str, at: datetime) -> Candle | None:
-        if timeframe in self.timeframes:
-            return self._windows(at)[timeframe][1]
-        return fetch_forming(self.db, self.inst_id, timeframe, at - timeframe_delta(timeframe), at)
+        windows = self._windows(at) if timeframe in self.timeframes else self._window_of(timeframe, at, 1)
+        return windows[timeframe][1]
 
     def ticker(self, at: datetime) -> Ticker | Unavailable:
         return self._latest("ticker", Ticker, "ticker", at)
@@ -95,6 +91,10 @@ class LiveSource:
             spans = {timeframe: timeframe_delta(timeframe) for timeframe in self.timeframes}
             self._candles = (at, fetch_windows(self.db, self.inst_id, at, spans, self.lookback))
         return self._candles[1]
+
+    def _window_of(self, timeframe: str, at: datetime, limit: int) -> dict[str, tuple[ClosedArrays, Candle | None]]:
+        """A read outside the batch (another timeframe or window length): that timeframe alone."""
+        return fetch_windows(self.db, self.inst_id, at, {timeframe: timeframe_delta(timeframe)}, limit)
 
     def _latest(self, kind_key: str, model: type[M], kind: str, at: datetime) -> M | Unavailable:
         if self._state is None or self._state[0] != at:

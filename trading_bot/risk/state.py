@@ -74,7 +74,8 @@ class StateRecord(Frozen):
 
 @dataclass
 class _Transaction:
-    """One locked unit of work; transitions are announced only after it commits."""
+    """One unit of work on the state events (locked to write a transition); transitions are
+    announced only after it commits."""
 
     session: Session
     locked: bool = False  # holds the run's advisory lock (readers take it only to write a transition)

@@ -11,7 +11,7 @@ time in ms) because the snapshot reports its change over one hour: ws-public cal
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from pydantic import BaseModel
@@ -50,7 +50,15 @@ def record_open_interest(client: redis.Redis, keys: Keys, oi: OpenInterest) -> N
 
 def open_interest_at(client: redis.Redis, keys: Keys, inst_id: str, when: datetime) -> OpenInterest | None:
     """The newest open-interest sample taken at or before `when` (None when the history has none)."""
-    rows = client.zrevrangebyscore(keys.oi_history(inst_id), to_ms(when), "-inf", start=0, num=1)
+    return _newest_sample(_ask_newest_sample(client, keys, inst_id, when))
+
+
+def _ask_newest_sample(target: Any, keys: Keys, inst_id: str, when: datetime) -> Any:
+    """The history query of `open_interest_at`, on a client (answers) or a pipeline (queued)."""
+    return target.zrevrangebyscore(keys.oi_history(inst_id), to_ms(when), "-inf", start=0, num=1)
+
+
+def _newest_sample(rows: list[Any]) -> OpenInterest | None:
     return OpenInterest.model_validate_json(rows[0]) if rows else None
 
 
@@ -64,8 +72,7 @@ def read_state(client: redis.Redis, keys: Keys, inst_id: str, oi_times: tuple[da
     pipe = client.pipeline(transaction=False)
     pipe.mget(list(latest.values()))
     for when in oi_times:
-        pipe.zrevrangebyscore(keys.oi_history(inst_id), to_ms(when), "-inf", start=0, num=1)
+        _ask_newest_sample(pipe, keys, inst_id, when)
     documents, *samples = pipe.execute()
-    history = {when: OpenInterest.model_validate_json(rows[0]) if rows else None
-               for when, rows in zip(oi_times, samples, strict=True)}
+    history = {when: _newest_sample(rows) for when, rows in zip(oi_times, samples, strict=True)}
     return dict(zip(latest, documents, strict=True)), history

@@ -9,8 +9,7 @@ import pytest
 import redis
 from sqlalchemy import event
 
-from trading_bot.domain.market import SNAPSHOT_TIMEFRAMES, OpenInterest, Ticker
-from trading_bot.market.indicators import DEFAULT_LOOKBACK
+from trading_bot.domain.market import OpenInterest, Ticker
 from trading_bot.market.live_source import LiveSource
 from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.storage import market_state
@@ -18,11 +17,6 @@ from trading_bot.storage.repos.candles import upsert_candles
 from tests.integration.market.conftest import INST, StoredMarket
 
 pytestmark = pytest.mark.shared
-
-
-def batched(database, redis_client, keys) -> LiveSource:  # noqa: ANN001
-    """The live source as the pipeline builds it: every timeframe's candles in one statement."""
-    return LiveSource(INST, database, redis_client, keys, SNAPSHOT_TIMEFRAMES, DEFAULT_LOOKBACK)
 
 
 class RoundTrips:
@@ -55,16 +49,20 @@ class RoundTrips:
 
 def test_live_and_memory_sources_give_identical_snapshots(stored_market: StoredMarket, database, redis_client,  # noqa: ANN001
                                                           keys, redis_url: str) -> None:
-    live = SnapshotBuilder(LiveSource(INST, database, redis_client, keys)).build(stored_market.at)
-    memory = SnapshotBuilder(stored_market.memory_source()).build(stored_market.at)
+    memory_source = stored_market.memory_source()
+    memory = SnapshotBuilder(memory_source).build(stored_market.at)
     trips = RoundTrips(database, redis_url)
     try:
-        batched_live = SnapshotBuilder(batched(database, trips.client, keys)).build(stored_market.at)
+        live = SnapshotBuilder(LiveSource(INST, database, trips.client, keys)).build(stored_market.at)
     finally:
         trips.close()
-    assert live == memory == batched_live
-    # the pipeline's snapshot: one statement for all candles, one Redis round trip for the rest
+    assert live == memory
+    # one statement for every timeframe's candles, one Redis round trip for the rest
     assert (trips.sql, trips.redis) == (1, 1)
+    # a read outside that batch (another window length) gets the same bars
+    shorter = LiveSource(INST, database, redis_client, keys).closed_candles("1H", stored_market.at, 50)
+    expected = memory_source.closed_candles("1H", stored_market.at, 50)
+    assert len(shorter) == 50 and list(shorter.ts) == list(expected.ts) and list(shorter.close) == list(expected.close)
     assert live.model_dump_json() == memory.model_dump_json()
     # and the snapshot is complete: every part present, nothing missing at the snapshot level
     assert live.missing == {}
@@ -83,9 +81,11 @@ def test_live_and_memory_sources_give_identical_snapshots(stored_market: StoredM
 def test_changing_data_after_t_does_not_change_the_live_snapshot_at_t(stored_market: StoredMarket, database,  # noqa: ANN001
                                                                      redis_client, keys) -> None:
     t = stored_market.at - timedelta(days=3, minutes=8)
-    builder = SnapshotBuilder(LiveSource(INST, database, redis_client, keys))
-    before = builder.build(t)
-    assert SnapshotBuilder(batched(database, redis_client, keys)).build(t) == before
+
+    def snapshot_at_t():  # noqa: ANN202 (a new source: one reads once per snapshot time)
+        return SnapshotBuilder(LiveSource(INST, database, redis_client, keys)).build(t)
+
+    before = snapshot_at_t()
     assert before.missing["ticker"] == "the latest ticker is newer than the snapshot time and no history is kept"
     altered = [c.model_copy(update={"high": c.high * 2, "close": c.close * Decimal("1.5"),
                                     "volume_ccy": c.volume_ccy * 9})
@@ -95,9 +95,7 @@ def test_changing_data_after_t_does_not_change_the_live_snapshot_at_t(stored_mar
                                                                     ts=t + timedelta(seconds=1)))
     market_state.record_open_interest(redis_client, keys, OpenInterest(inst_id=INST, oi=Decimal(1), oi_ccy=Decimal(1),
                                                                        oi_usd=None, ts=t + timedelta(seconds=1)))
-    assert builder.build(t) == before
-    # (a batched source reads once per snapshot time: a new one sees the altered data, and ignores it)
-    assert SnapshotBuilder(batched(database, redis_client, keys)).build(t) == before
+    assert snapshot_at_t() == before
 
 
 def test_open_interest_history_answers_as_of_a_time_and_forgets_old_samples(redis_client, keys) -> None:  # noqa: ANN001

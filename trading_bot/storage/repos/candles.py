@@ -260,7 +260,7 @@ def fetch_windows(db: Database, inst_id: str, at: datetime, spans: dict[str, tim
                   limit: int) -> dict[str, tuple[ClosedArrays, Candle | None]]:
     """What a live snapshot reads of each timeframe (name → bar length), in one statement: the last
     `limit` bars closed by `at` (as `fetch_closed_ohlcv`, as arrays: decoding 600 rows of Decimals
-    cost more than the query) and the bar forming at `at` (as `fetch_forming`)."""
+    cost more than the query) and the unconfirmed bar opened in (at - its length, at]."""
     params: dict[str, Any] = {"inst_id": inst_id, "at": at, "limit": limit}
     params.update({f"opened_by_{order}": at - span for order, span in enumerate(spans.values())})
     with db.session() as session:
@@ -281,17 +281,3 @@ def fetch_windows(db: Database, inst_id: str, at: datetime, spans: dict[str, tim
                                     volume_quote=vol_quote, confirmed=False)
         windows[name] = (closed_arrays, forming_candle)
     return windows
-
-
-def fetch_forming(db: Database, inst_id: str, timeframe: str, opened_after: datetime, at: datetime) -> Candle | None:
-    """The unconfirmed bar opened in (opened_after, at], if any (the bar forming at `at`)."""
-    query = (
-        select(CandleRow)
-        .where(CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe, CandleRow.confirmed.is_(False),
-               CandleRow.ts > opened_after, CandleRow.ts <= at)
-        .order_by(CandleRow.ts.desc())
-        .limit(1)
-    )
-    with db.session() as session:
-        row = session.scalars(query).first()
-        return None if row is None else _to_domain(row)
