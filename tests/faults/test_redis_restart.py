@@ -65,5 +65,8 @@ def test_redis_restarted_mid_trading(data: str, db_url: str, namespace: str, tmp
     inside = outage_slots(killed, back)
     assert len(inside) >= OUTAGE_SECONDS // CYCLE_SECONDS - 1 >= 1
     assert set(inside) <= {r.scheduled_for for r in missed}, "the slots of the outage are recorded"
-    assert all("Redis restarted at" in (r.error or "") for r in missed), [r.error for r in missed]
+    # the outage's slots name Redis' restart; a later one may have its own cause (clean-clone CI saw
+    # the first cycle after recovery still running at the next slot, recorded as such)
+    causes = {r.scheduled_for: r.error or "" for r in missed}
+    assert all("Redis restarted at" in causes[slot] for slot in inside), causes
     assert bot.run.starts("beat") >= 2, "beat died with its broker and the supervisor started it again"
