@@ -1,16 +1,17 @@
 """A backtest's journal in memory: the rows every cycle writes (its `decision_cycles` row, its
-`screener_logs` row, the account readings of `account_snapshots`) are kept here and written to
-PostgreSQL in bulk with COPY, instead of three to five statements per cycle.
+`screener_logs` row, the account readings of `account_snapshots`) and the trade journal's
+(`trades`, `orders`, `reflection_logs`: storage/run_trade_book.py) are kept here and written to
+PostgreSQL in bulk with COPY, instead of three to five statements per cycle and some thirty per trade.
 
-The repositories of those tables (repos/cycles, screener_logs, risk_counters) write here when the
-database they are handed carries a journal (`journal_of`); every other table is written as live.
-Readers see exactly what they would see live because the journal writes out the rows a statement
-could see before it runs on the run's connection (`flush_before_statements`, an engine hook): the
-rows of every table the statement names, and the cycles before every write (an insert may
-reference a cycle row). Queries of other tables (trades, bot state, reflections) pass without it.
-So rows stay here while the cycles touch nothing else, which is most of them, and the database
-holds them at every checkpoint and at the end. The run's equity curve is kept here whole, so the
-risk counters read it without a query.
+The repositories of those tables (repos/cycles, screener_logs, risk_counters, orders, journal,
+reflections) write here when the database they are handed carries a journal (`journal_of`); every
+other table is written as live. Readers see exactly what they would see live because the journal
+writes out the rows a statement could see before it runs on the run's connection
+(`flush_before_statements`, an engine hook): the rows of every table the statement names (and of
+the tables those rows reference), and before a write the rows of every table its own table
+references. So rows stay here while the cycles touch no other table, which is most of them, and
+the database holds them at every checkpoint and at the end. The run's equity curve and its trade
+journal are kept here whole, so the risk counters and the reviews read them without a query.
 
 One process writes a backtest's database (its own, created for the run), so ids are assigned
 here, and uniqueness (one cycle per id, one account reading per timestamp) is kept here too.
@@ -19,6 +20,7 @@ here, and uniqueness (one cycle per id, one account reading per timestamp) is ke
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -30,6 +32,10 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
+from trading_bot.storage.models import Base
+from trading_bot.storage.run_trade_book import TABLES as BOOK_TABLES
+from trading_bot.storage.run_trade_book import RunTradeBook
+
 CYCLE_COLUMNS = ("id", "run_id", "instrument", "trigger", "scheduled_for", "started_at", "finished_at", "stage",
                  "outcome", "timeline", "snapshot", "screener_signal", "shadow", "decision", "action", "verdict",
                  "approved", "cl_ord_id", "cost_usd", "latency_ms", "error")
@@ -37,7 +43,30 @@ JSON_CYCLE_COLUMNS = frozenset({"timeline", "snapshot", "decision", "verdict"})
 SCREEN_COLUMNS = ("id", "run_id", "cycle_id", "llm_call_id", "instrument", "ts", "model", "signal", "reason",
                   "bypass_reason", "parse_error", "shadow_analysed", "analyst_action", "analyst_agreed", "created_at")
 ACCOUNT_COLUMNS = ("run_id", "ts", "equity", "available", "frozen", "upl")
-TABLES = ("decision_cycles", "screener_logs", "account_snapshots")
+TABLES = ("decision_cycles", "screener_logs", "account_snapshots", *BOOK_TABLES)  # in the order written
+
+
+def _journal_references(table: str) -> frozenset[str]:
+    """The journal's tables a row of `table` may reference (foreign keys)."""
+    return frozenset(key.column.table.name for key in Base.metadata.tables[table].foreign_keys) & frozenset(TABLES)
+
+
+# what must be written before a table's rows, or before a write to a table, can be: its references' rows
+_NEEDS = {name: _journal_references(name) for name in Base.metadata.tables}
+_WRITE_TARGET = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)")
+
+
+def _with_references(tables: frozenset[str]) -> frozenset[str]:
+    closed = set(tables)
+    while True:
+        more = set().union(*(_NEEDS.get(t, frozenset()) for t in closed)) - closed
+        if not more:
+            return frozenset(closed)
+        closed |= more
+
+
+class BookWrittenWithSql(RuntimeError):
+    """A SQL write to a table the run's trade book holds: the book and the database would disagree."""
 
 
 class RunJournal:
@@ -59,12 +88,13 @@ class RunJournal:
         # written in the open transaction: back to pending if it rolls back, so nothing is lost
         self._uncommitted: tuple[dict[str, Any], dict[int, Any], list[tuple[Any, ...]]] = ({}, {}, [])
         self._sequence_behind = False  # ids used here that screener_logs' own sequence has not passed
+        self.book = RunTradeBook()
         self.flushes = 0
         self.rows_written = 0
 
     @property
     def pending(self) -> int:
-        return len(self.cycles) + len(self.screens) + len(self.accounts)
+        return len(self.cycles) + len(self.screens) + len(self.accounts) + self.book.pending
 
     # --- decision_cycles --------------------------------------------------------------------------
     def start_cycle(self, values: dict[str, Any]) -> bool:
@@ -176,6 +206,9 @@ class RunJournal:
                 written += _copy(cursor, "account_snapshots", ACCOUNT_COLUMNS, self.accounts)
                 accounts.extend(self.accounts)
                 self.accounts = []
+        for table in self.book.tables():
+            if table.pending and table.name in tables:
+                written += table.flush(connection)
         self.flushes += bool(written)
         self.rows_written += written
         return written
@@ -187,10 +220,16 @@ class RunJournal:
             connection.execute("SELECT setval(pg_get_serial_sequence('screener_logs', 'id'), %s)",
                                (self._next_screen_id - 1,))
             self._sequence_behind = False
+        for table in self.book.tables():
+            if table.uncommitted:
+                connection.execute(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), %s)",
+                                   (table.next_id - 1,))
 
     def committed(self) -> None:
         """The transaction the rows were written in committed: they are the database's now."""
         self._uncommitted = ({}, {}, [])
+        for table in self.book.tables():
+            table.committed()
 
     def rolled_back(self) -> None:
         """It rolled back: what it wrote is pending again (ahead of what came since)."""
@@ -198,6 +237,8 @@ class RunJournal:
         self.cycles, self.screens, self.accounts = ({**cycles, **self.cycles}, {**screens, **self.screens},
                                                     [*accounts, *self.accounts])
         self._uncommitted = ({}, {}, [])
+        for table in self.book.tables():
+            table.rolled_back()
 
     def flush_before_statements(self, engine: Engine, owns: Callable[[Connection], bool]) -> Callable[[], None]:
         """Write what is here before a statement that could see it runs on a connection of
@@ -206,12 +247,20 @@ class RunJournal:
 
         def before(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
                    executemany: bool) -> None:
-            if not self.pending:
+            if not self.pending or not owns(conn):
                 return
-            # a write may reference a cycle row (foreign keys); otherwise only the tables it names
             named = frozenset(t for t in TABLES if t in statement)
-            wanted = named if statement.startswith("SELECT") else named | {"decision_cycles"}
-            if wanted and owns(conn):
+            if not statement.startswith("SELECT"):
+                target = _WRITE_TARGET.match(statement)
+                if target is None:  # not a plain write of one table: let it see everything
+                    named = frozenset(TABLES)
+                elif target[1] in BOOK_TABLES:
+                    raise BookWrittenWithSql(f"{target[1]} is held by the run's trade book; write it through its "
+                                             f"repository (storage/run_trade_book.py)")
+                else:
+                    named |= _NEEDS.get(target[1], frozenset())
+            wanted = _with_references(named)
+            if wanted:
                 self.flush(conn.connection.driver_connection, wanted)
 
         event.listen(engine, "before_cursor_execute", before)

@@ -93,7 +93,7 @@ def test_a_statement_that_could_see_the_rows_writes_them_first(engine: Engine,
     observer = Database(engine)
     _start(run_db, "c1")
     with run_db.session() as session:  # a query of another table: the rows stay in memory
-        session.execute(text("SELECT count(*) FROM trades"))
+        session.execute(text("SELECT count(*) FROM bot_state_events"))
     assert run_db.journal.pending == 1
     row = cycles.get_cycle(run_db, "c1")  # a query naming the table: written first, so it is found
     assert row is not None and row.stage == "COLLECTING" and run_db.journal.pending == 0

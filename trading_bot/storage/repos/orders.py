@@ -20,10 +20,9 @@ from trading_bot.domain.orders import Order
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN
 from trading_bot.storage.models import Order as OrderRow
+from trading_bot.storage.run_trade_book import EXCHANGE_COLUMNS, KEPT_UNLESS_GIVEN
 
 OPEN_STATES = ("live", "partially_filled")
-EXCHANGE_COLUMNS = ("state", "size", "price", "avg_px", "filled", "fee", "pnl", "reduce_only", "updated_at")
-KEPT_UNLESS_GIVEN = ("cycle_id", "purpose", "sl_trigger_px", "tp_trigger_px", "cl_ord_id", "raw")
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,9 @@ def upsert_order(
 ) -> OrderProgress | None:
     """Insert or update one order; returns the progress stored before (None if it is new)."""
     values = _values(order, raw, run_id) | {"cycle_id": cycle_id, "purpose": purpose}
+    if db.journal is not None:
+        stored = db.journal.book.upsert_order(values | {"raw": raw})
+        return OrderProgress(*stored) if stored is not None else None
     with db.session() as session:
         before = session.execute(
             select(OrderRow.state, OrderRow.filled, OrderRow.fee, OrderRow.pnl, OrderRow.cycle_id)

@@ -4,8 +4,11 @@ same way ws-private does (idempotent per run and timestamp)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -74,11 +77,20 @@ def peak_equity_since(session: Session, run_id: str, since: datetime | None) -> 
 def losing_streak(session: Session, run_id: str) -> tuple[int, datetime | None]:
     """(losing closed trades in a row, newest first; exit time of the newest of them). A trade
     loses when its net PnL (price PnL + fees + funding) is below zero; zero ends a streak."""
+    journal = journal_of(session)
+    if journal is not None:
+        closed = islice(journal.book.closed_newest_first(run_id), STREAK_SCAN)
+        return _streak((row["net_pnl"], row["realized_pnl"], row["fees"], row["funding"], row["exit_ts"])
+                       for row in closed)
     query = (select(Trade.net_pnl, Trade.realized_pnl, Trade.fees, Trade.funding, Trade.exit_ts)
              .where(Trade.run_id == run_id, Trade.status == "closed", Trade.exit_ts.is_not(None))
              .order_by(Trade.exit_ts.desc(), Trade.id.desc()).limit(STREAK_SCAN))
+    return _streak(session.execute(query))
+
+
+def _streak(closed: Iterable[Any]) -> tuple[int, datetime | None]:
     streak, newest = 0, None
-    for net, realized, fees, funding, exit_ts in session.execute(query):
+    for net, realized, fees, funding, exit_ts in closed:
         pnl = net if net is not None else (realized or 0) + (fees or 0) + (funding or 0)
         if pnl >= 0:
             break
