@@ -37,6 +37,21 @@ class GoLong:
         return sane_long(ctx, "test: always long")
 
 
+class LimitLong:
+    """A limit buy `below_pct` % under the snapshot price: it rests on the book until the price
+    comes down to it (a test moves it with the simulator's `shock`); stop 1 % under it, 2R."""
+
+    def __init__(self, below_pct: Decimal) -> None:
+        self.below_pct = below_pct
+
+    def analyze(self, ctx: BrainContext) -> Decision:
+        price = (ctx.snapshot.price * (1 - self.below_pct / 100)).quantize(TICK)
+        return Decision(inst_id=ctx.inst_id, action=Action.OPEN_LONG, size_pct=Decimal(2), leverage=Decimal(2),
+                        entry_type="limit", entry_price=price, stop_loss=(price * Decimal("0.99")).quantize(TICK),
+                        take_profit=(price * Decimal("1.02")).quantize(TICK), strategy="test_limit_long",
+                        confidence=0.7, reasoning="test: limit long", model="test", cycle_id=ctx.cycle_id)
+
+
 class Scripted:
     """Decides what the test queued: 'long', 'close' or 'hold' (also once the queue is empty)."""
 

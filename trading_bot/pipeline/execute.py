@@ -5,7 +5,9 @@ The clOrdId is derived from the cycle id, so a redelivered or retried task finds
 placed before instead of placing a second one (exchange/orders.py looks it up first). An entry
 whose verdict is older than one cycle interval (a task redelivered after a worker died, a queue
 that backed up) is not placed: its prices and sizing are stale, and the next cycle decides afresh;
-if it had been placed before, it is followed through as usual. A stale CLOSE is not carried out
+nor is one while the bot is halted (a /halt since the gate). Either skip first looks the clOrdId
+up: an entry an earlier delivery placed (its worker died before handing on) is followed through
+(confirmed, journaled), never left untracked. A stale CLOSE is not carried out
 either: a later cycle may have opened the position it would close. An entry the venue refuses (the
 price crossed its stop-loss since the gate, margin or size rules) ends the cycle as
 `rejected_by_exchange` with the venue's code and message: nothing was placed."""
@@ -31,39 +33,44 @@ def execute(ports: Ports, cycle: Cycle) -> str | None:
         stale = age > timedelta(seconds=ports.config.cycle_seconds)
         if cycle.decision.action is Action.CLOSE:
             if stale:
-                return _stale(run, age)
+                return _skipped(run, "skipped_stale", age)
             closed = close_instrument(ports, cycle)
             run.outcome = "closed" if closed else "nothing_to_close"
             run.detail["closed_positions"] = closed
             return run.outcome
-        state = ports.risk.state.current().state
-        if not state.allows_entries:  # halted (Telegram /halt, another cycle's breach) since the gate
-            run.outcome = f"skipped_{state.lower()}"
-            return run.outcome
         order = cycle.verdict.order
         assert order is not None, "an approved entry carries its sized order"
         cycle.cl_ord_id = orders.cl_ord_id_for(cycle.id, "e")
-        if stale and ports.exchange.get_order(cycle.inst_id, cl_ord_id=cycle.cl_ord_id) is None:
-            return _stale(run, age)
-        request = order.to_request(cycle.cl_ord_id, ports.config.margin_mode,  # type: ignore[arg-type]
-                                   net_mode=ports.exchange.position_mode() == "net_mode")
-        try:
-            ack = orders.enter(ports.exchange, request, order.leverage)
-        except OrderRejected as exc:  # refused, so nothing was placed: e.g. the price crossed the stop since the gate
-            run.outcome = "rejected_by_exchange"
-            run.detail.update(code=exc.code, reason=exc.message, rejection=type(exc).__name__)
-            return run.outcome
-        cycle.ord_id, cycle.placed_at = ack.ord_id, ports.clock.now()
+        state = ports.risk.state.current().state
+        # halted (Telegram /halt, another cycle's breach) since the gate, or a verdict too old to act on
+        skip = f"skipped_{state.lower()}" if not state.allows_entries else "skipped_stale" if stale else None
+        if skip is not None:
+            placed = ports.exchange.get_order(cycle.inst_id, cl_ord_id=cycle.cl_ord_id)
+            if placed is None:
+                return _skipped(run, skip, age)
+            ord_id = placed.ord_id
+            run.detail["found_instead_of"] = skip  # placed by an earlier delivery: followed through
+        else:
+            request = order.to_request(cycle.cl_ord_id, ports.config.margin_mode,  # type: ignore[arg-type]
+                                       net_mode=ports.exchange.position_mode() == "net_mode")
+            try:
+                ord_id = orders.enter(ports.exchange, request, order.leverage).ord_id
+            except OrderRejected as exc:  # refused, so nothing was placed: e.g. the price crossed the stop since the gate
+                run.outcome = "rejected_by_exchange"
+                run.detail.update(code=exc.code, reason=exc.message, rejection=type(exc).__name__)
+                return run.outcome
+        cycle.ord_id, cycle.placed_at = ord_id, ports.clock.now()
         run.columns["cl_ord_id"] = cycle.cl_ord_id
-        run.detail.update(ord_id=ack.ord_id, contracts=str(order.contracts), side=order.side,
+        run.detail.update(ord_id=ord_id, contracts=str(order.contracts), side=order.side,
                           stop_loss=str(order.stop_loss), take_profit=str(order.take_profit))
         run.outcome = "placed"
     return None
 
 
-def _stale(run: StageRun, age: timedelta) -> str:
-    run.outcome = "skipped_stale"
-    run.detail["verdict_age_seconds"] = round(age.total_seconds(), 1)
+def _skipped(run: StageRun, outcome: str, age: timedelta) -> str:
+    run.outcome = outcome
+    if outcome == "skipped_stale":
+        run.detail["verdict_age_seconds"] = round(age.total_seconds(), 1)
     return run.outcome
 
 

@@ -32,6 +32,7 @@ from trading_bot.storage.repos import cycles as repo
 log = get_logger(__name__)
 TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError, *STORAGE_OUTAGE)
 CONFIRM_CHECKS = 30  # one per second: the entry gets 30 s to fill
+EXCHANGE_RETRIES = 3  # a step the exchange refused (5xx, rate limit, network) is retried 3 times in a row
 STORAGE_RETRIES = 8  # a step PostgreSQL or Redis refused is retried for about 45 s (a server restart)
 MAX_BACKOFF_SECONDS = 8
 
@@ -77,7 +78,9 @@ def current_settings() -> Settings:
     return effective_settings(settings, get_redis(settings), Keys(settings.redis_namespace))
 
 
-def _run_step(task: Task, step: str, cycle_id: str) -> None:
+def _run_step(task: Task, step: str, cycle_id: str, checks: int = 0) -> None:
+    """One step of the cycle. `checks` counts confirm's fill checks before this one; the task's
+    `request.retries` counts only the retries of errors, so the two budgets never mix."""
     ports = live_ports(get_settings())
     try:
         ports.config = pipeline_settings(current_settings())
@@ -94,11 +97,11 @@ def _run_step(task: Task, step: str, cycle_id: str) -> None:
         log.info("cycle already finished; redelivered step ignored", step=step)
         return
     cycle = cycle_from_row(row)
-    final = task.request.retries >= CONFIRM_CHECKS - 1
+    final = checks >= CONFIRM_CHECKS - 1
     try:
         result = STEPS[step](ports, cycle, final)
     except TRANSIENT as exc:
-        if task.request.retries < (STORAGE_RETRIES if is_storage_outage(exc) else 3):
+        if task.request.retries < (STORAGE_RETRIES if is_storage_outage(exc) else EXCHANGE_RETRIES):
             _retry(task, step, cycle_id, exc)
         _end(ports, cycle, "error", f"{type(exc).__name__}: {exc}")
         raise
@@ -108,7 +111,9 @@ def _run_step(task: Task, step: str, cycle_id: str) -> None:
     if isinstance(result, Next):
         app.send_task(f"pipeline.{result.step}", args=[cycle_id])
     elif isinstance(result, Wait):
-        raise task.retry(countdown=1, max_retries=CONFIRM_CHECKS)
+        # a new message rather than task.retry: a fill check is no error retry, and the next check
+        # starts with the whole error budget (its request.retries is 0)
+        app.send_task(f"pipeline.{step}", args=[cycle_id], kwargs={"checks": checks + 1}, countdown=1)
     elif isinstance(result, Done):
         _end(ports, cycle, result.outcome)
 
@@ -146,9 +151,11 @@ def _end(ports: Any, cycle: Any, outcome: str, error: str | None = None) -> None
 
 
 def _step_task(step: str) -> Task:
-    @app.task(name=f"pipeline.{step}", bind=True, acks_late=True, ignore_result=True, max_retries=CONFIRM_CHECKS)
-    def run(self: Task, cycle_id: str) -> None:
-        _run_step(self, step, cycle_id)
+    # Errors are retried by `_retry`, not by Celery's autoretry_for: the budget depends on what
+    # failed (exchange or storage), and the step that spends it must still end its cycle.
+    @app.task(name=f"pipeline.{step}", bind=True, acks_late=True, ignore_result=True, max_retries=STORAGE_RETRIES)
+    def run(self: Task, cycle_id: str, checks: int = 0) -> None:
+        _run_step(self, step, cycle_id, checks)
 
     return run
 

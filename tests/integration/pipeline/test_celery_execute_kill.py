@@ -5,10 +5,8 @@ one order under its clOrdId on the simulator and one `orders` row. Real processe
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import time
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,46 +15,16 @@ from okx.Account import AccountAPI
 from okx.Trade import TradeAPI
 from sqlalchemy import select
 
-from tests.kit.brains import GoLong, looking_brain
-from tests.kit.stack import Stack, running_stack
+from tests.kit.brains import GoLong
+from tests.kit.stack import running_stack
+from tests.kit.stack_cycle import INST, prepared_for_execute
 from tests.kit.waiting import wait_until
 from trading_bot.celery_app import app, configure
 from trading_bot.exchange import orders
-from trading_bot.market.exchange_source import ExchangeSource
-from trading_bot.market.snapshot import SnapshotBuilder
-from trading_bot.pipeline import collect
-from trading_bot.pipeline.flow import STEPS, Next
-from trading_bot.pipeline.ids import cycle_id_for
-from trading_bot.pipeline.ports import Ports
-from trading_bot.pipeline.schedule import slot_for
-from trading_bot.pipeline.wiring import build_live_ports
 from trading_bot.storage.models import DecisionCycle, Order
 
 pytestmark = [pytest.mark.slow]
-INST = "BTC-USDT-SWAP"
 HOLD_MS = 4000  # the placement waits this long on the simulator: the kill lands inside it
-REST_SKEW = timedelta(seconds=2)  # within the gate's 5 s tolerance for a snapshot stamped ahead of `now`
-
-
-def prepared_for_execute(stack: Stack) -> tuple[Ports, str]:
-    """Run collect → risk_check of one beat cycle in this process (real gate, real simulator over
-    HTTP); the cycle's next step is execute."""
-    settings = stack.settings
-    ports = build_live_ports(settings)
-    builder = SnapshotBuilder(ExchangeSource(INST, ports.exchange), lookback=settings.snapshot_bars)
-    brain = looking_brain(GoLong(), "test: always long")
-    # The simulator stamps each REST answer when it gives it, after `at`: built as of REST_SKEW later,
-    # the snapshot takes its ticker and book as current (refused as future data, it would price the
-    # entry at the last 15m close, and the gate refuses a stale price).
-    ports = dataclasses.replace(ports, brain=brain, snapshot=lambda inst_id, at: builder.build(at + REST_SKEW))
-    slot = slot_for(ports.clock.now(), settings.cycle_seconds, settings.cycle_offset_seconds)
-    cycle = collect.start(ports, INST, cycle_id_for(INST, slot), slot, "beat")
-    assert cycle is not None
-    for step, following in (("collect", "screen"), ("screen", "analyze"), ("analyze", "risk_check"),
-                            ("risk_check", "execute")):
-        assert STEPS[step](ports, cycle, False) == Next(following), step
-    assert cycle.verdict is not None and cycle.verdict.approved
-    return ports, cycle.id
 
 
 def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
@@ -65,7 +33,7 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
                        INSTRUMENTS=INST, CYCLE_SECONDS="300") as stack:
         stack.start_sim()
         stack.start_role("worker-trade")
-        ports, cycle_id = prepared_for_execute(stack)
+        ports, cycle_id = prepared_for_execute(stack, GoLong())
         cl_ord_id = orders.cl_ord_id_for(cycle_id, "e")
 
         def said() -> str:

@@ -138,3 +138,26 @@ def test_a_stale_close_is_not_carried_out(bench: Bench) -> None:
     bench.exchange.advance_to(bench.slot + timedelta(seconds=5 + 900 + 1))
     assert STEPS["execute"](bench.ports, cycle, False) == Done("skipped_stale")
     assert len(bench.exchange.positions()) == 1, "the position a stale close would have closed stays"
+
+
+def test_an_execute_redelivered_after_a_halt_follows_its_placed_order_through(bench: Bench) -> None:
+    cycle = _up_to_execute(bench, "long")
+    assert STEPS["execute"](bench.ports, cycle, False) == Next("confirm")  # placed, then the worker died
+    placed = cycle.ord_id
+    bench.ports.risk.state.halt("telegram:42", "test: /halt before the execute is redelivered")
+    assert STEPS["execute"](bench.ports, cycle, False) == Next("confirm")  # found by its clOrdId, not skipped
+    assert cycle.ord_id == placed, "the order placed before, not a second one"
+    assert STEPS["confirm"](bench.ports, cycle, True) == Done("filled")
+    assert bench.entries() == [cycle.id]
+    sized = cycle.verdict.order if cycle.verdict else None
+    assert sized is not None
+    (position,) = bench.exchange.positions()
+    assert position.size == sized.contracts
+    assert [(a.sl_trigger_px, a.tp_trigger_px) for a in bench.exchange.pending_algo_orders(INST)] == [
+        (sized.stop_loss, sized.take_profit)]
+    with bench.ports.db.session() as session:
+        row = session.get(DecisionCycle, cycle.id)
+        assert row is not None
+    executing = [entry for entry in row.timeline if entry["stage"] == "EXECUTING"]
+    assert [entry["outcome"] for entry in executing] == ["placed", "placed"]
+    assert executing[-1]["detail"]["found_instead_of"] == "skipped_halted"
