@@ -88,12 +88,12 @@ def test_stopentry_is_the_halt_for_admins_and_count_says_entries_are_off(state_b
                            "stop-loss and take-profit. /resume to trade again.")
     assert _events(deps) == [("RUNNING", "HALTED", "telegram:100200300", "CPI at 13:30")]
     assert BotStateService(deps.db, deps.redis, deps.keys, ManualClock(NOW)).current().state is BotState.HALTED
-    assert fake_telegram.reply_to("/count", CHAT).plain == "\n".join([
+    assert fake_telegram.reply_to("/count", CHAT, expect="Open positions").plain == "\n".join([  # alerts may come first
         "Open positions 0 of 3 · 3 free",
         "No new entries now: 🔴 HALTED · since 2026-02-05 09:30 UTC · telegram:100200300: CPI at 13:30",
         "Source: the trade journal; ws-private has not reported positions; mark = n/a."])
     assert fake_telegram.reply_to("/stopentry", ADMIN, expect="halted").plain == \
         "Not halted: the bot is already HALTED (since 2026-02-05 09:30:00 UTC)."
     fake_telegram.reply_to("/resume", ADMIN, expect="Entries are allowed")
-    assert fake_telegram.reply_to("/count", CHAT).plain.splitlines()[0] == "Open positions 0 of 3 · 3 free"
-    assert "No new entries" not in fake_telegram.reply_to("/count", CHAT).plain
+    after = fake_telegram.reply_to("/count", CHAT, expect="Open positions").plain
+    assert after.splitlines()[0] == "Open positions 0 of 3 · 3 free" and "No new entries" not in after
