@@ -34,8 +34,8 @@ COMMANDS = ["/help", "/status", "/balance", "/profit", "/count", "/daily 3", "/w
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
-    """A port bound by nobody's listener: the simulator's clock there is refused at once, so both
-    bots read the time the database last recorded."""
+    """A port nobody listens on, for SIM_PORT: with no simulator (nor its credentials in VAR_DIR) both
+    bots read the time the database last recorded, whatever else runs on this machine."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
