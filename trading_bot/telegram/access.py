@@ -24,6 +24,7 @@ log = get_logger(__name__)
 class Access:
     chat_ids: frozenset[int]
     admin_ids: frozenset[int]
+    operator: str | None = None  # the console's one local user, who names every actor (`console:<login>`)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
@@ -36,11 +37,12 @@ class Access:
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
 
-
-def actor(update: Update) -> str:
-    """How state events and audit entries name the person: `telegram:<user id>`."""
-    user = update.effective_user
-    return f"telegram:{user.id if user else 'unknown'}"
+    def actor(self, update: Update) -> str:
+        """How state events and audit entries name the person: `telegram:<user id>`, or the console's operator."""
+        if self.operator is not None:
+            return self.operator
+        user = update.effective_user
+        return f"telegram:{user.id if user else 'unknown'}"
 
 
 def gate(access: Access):  # noqa: ANN201 - a PTB callback

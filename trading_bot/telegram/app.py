@@ -45,10 +45,16 @@ def check_settings(settings: Settings) -> str:
 
 def build_application(deps: BotDeps) -> Application:
     token = check_settings(deps.settings)
-    application = (ApplicationBuilder().token(token).base_url(deps.settings.telegram_base_url)
-                   .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)).build())
+    builder = (ApplicationBuilder().token(token).base_url(deps.settings.telegram_base_url)
+               .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)))
+    return with_handlers(builder.build(), deps)
+
+
+def with_handlers(application: Application, deps: BotDeps, concurrent: bool = True) -> Application:
+    """The access gate first, then the command table, then the error log: the same for Telegram
+    and the console (`console.py`)."""
     application.add_handler(TypeHandler(Update, gate(deps.access)), group=-1)
-    add_handlers(application, deps)
+    add_handlers(application, deps, concurrent=concurrent)
     application.add_error_handler(_on_error)
     return application
 

@@ -67,7 +67,7 @@ def celery_client(settings: Settings) -> Any:
     return client
 
 
-def build_deps(settings: Settings, clock: Clock | None = None) -> BotDeps:
+def build_deps(settings: Settings, clock: Clock | None = None, access: Access | None = None) -> BotDeps:
     from trading_bot.brain.alerts import RedisAlerts
     from trading_bot.brain.factory import build_brain
     from trading_bot.pipeline.schedule import reschedule_cycles
@@ -82,6 +82,6 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> BotDeps:
         return build_brain(settings, db, RedisAlerts(client, keys), clock).researcher
 
     return BotDeps(settings=settings, db=db, redis=client, keys=keys, clock=clock,
-                   access=Access.from_settings(settings), state=BotStateService(db, client, keys, clock),
+                   access=access or Access.from_settings(settings), state=BotStateService(db, client, keys, clock),
                    send_task=celery.send_task, reschedule=lambda live: reschedule_cycles(celery, live),
                    researcher_factory=researcher)

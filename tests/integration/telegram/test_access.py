@@ -39,7 +39,8 @@ def test_strangers_get_no_answer_to_anything(seeded_bot: RunningBot, fake_telegr
 def test_non_admins_are_refused_admin_commands(seeded_bot: RunningBot, fake_telegram: FakeTelegram,
                                                seeded_deps: BotDeps) -> None:
     events = _state_events(seeded_deps)
-    for text in ("/halt", "/halt market is crazy", "/resume", "/reflect", "/config", "/config cycle_seconds 60"):
+    for text in ("/halt", "/halt market is crazy", "/stopentry", "/resume", "/reflect", "/config",
+                 "/config cycle_seconds 60"):
         reply = fake_telegram.reply_to(text, CHAT)
         assert reply.plain == f"⛔ {text.split()[0]} is for admins only (TELEGRAM_ADMIN_IDS).", text
         reply = fake_telegram.reply_to(text, GROUP, user_id=CHAT)  # the same user in an allowed group

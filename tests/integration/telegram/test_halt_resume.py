@@ -74,3 +74,26 @@ def test_resume_from_an_emergency_halt_is_recorded_with_the_admin(state_bot: Bot
     assert reply.plain.startswith("🟢 RUNNING") and "checked the exchange, all flat" in reply.plain
     assert _events(deps)[-1] == ("EMERGENCY_HALTED", "RUNNING", "telegram:100200300",
                                  "checked the exchange, all flat")
+
+
+def test_stopentry_is_the_halt_for_admins_and_count_says_entries_are_off(state_bot: BotDeps,
+                                                                         fake_telegram: FakeTelegram) -> None:
+    deps = state_bot
+    assert fake_telegram.reply_to("/stopentry", CHAT).plain == "⛔ /stopentry is for admins only (TELEGRAM_ADMIN_IDS)."
+    assert deps.state.current().state is BotState.RUNNING and _events(deps) == []
+
+    reply = fake_telegram.reply_to("/stopentry CPI at 13:30", ADMIN, expect="No new entries")
+    assert reply.plain == ("🔴 HALTED · since 2026-02-05 09:30 UTC · telegram:100200300: CPI at 13:30\n"
+                           "No new entries from the next cycle on; open positions keep their exchange-side "
+                           "stop-loss and take-profit. /resume to trade again.")
+    assert _events(deps) == [("RUNNING", "HALTED", "telegram:100200300", "CPI at 13:30")]
+    assert BotStateService(deps.db, deps.redis, deps.keys, ManualClock(NOW)).current().state is BotState.HALTED
+    assert fake_telegram.reply_to("/count", CHAT, expect="Open positions").plain == "\n".join([  # alerts may come first
+        "Open positions 0 of 3 · 3 free",
+        "No new entries now: 🔴 HALTED · since 2026-02-05 09:30 UTC · telegram:100200300: CPI at 13:30",
+        "Source: the trade journal; ws-private has not reported positions; mark = n/a."])
+    assert fake_telegram.reply_to("/stopentry", ADMIN, expect="halted").plain == \
+        "Not halted: the bot is already HALTED (since 2026-02-05 09:30:00 UTC)."
+    fake_telegram.reply_to("/resume", ADMIN, expect="Entries are allowed")
+    after = fake_telegram.reply_to("/count", CHAT, expect="Open positions").plain
+    assert after.splitlines()[0] == "Open positions 0 of 3 · 3 free" and "No new entries" not in after

@@ -20,6 +20,11 @@ class EquitySample:
     equity: Decimal
     available: Decimal
     upl: Decimal
+    frozen: Decimal  # margin in use and held by pending orders
+
+
+def _sample(row: AccountSnapshot) -> EquitySample:
+    return EquitySample(row.ts, row.equity, row.available, row.upl, row.frozen)
 
 
 def latest_at(db: Database, when: datetime, run_id: str = LIVE_RUN) -> EquitySample | None:
@@ -28,7 +33,15 @@ def latest_at(db: Database, when: datetime, run_id: str = LIVE_RUN) -> EquitySam
              .order_by(AccountSnapshot.ts.desc()).limit(1))
     with db.session() as session:
         row = session.scalars(query).first()
-        return None if row is None else EquitySample(row.ts, row.equity, row.available, row.upl)
+        return None if row is None else _sample(row)
+
+
+def first_sample(db: Database, run_id: str = LIVE_RUN) -> EquitySample | None:
+    """The run's oldest sample: its starting equity."""
+    query = select(AccountSnapshot).where(AccountSnapshot.run_id == run_id).order_by(AccountSnapshot.ts).limit(1)
+    with db.session() as session:
+        row = session.scalars(query).first()
+        return None if row is None else _sample(row)
 
 
 def series(db: Database, run_id: str = LIVE_RUN, start: datetime | None = None,

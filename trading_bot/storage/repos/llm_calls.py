@@ -6,9 +6,9 @@ market time. Replayed calls are stored too (`replayed = true`, cost 0: no money 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 
@@ -91,6 +91,29 @@ def cost_between(
         query = query.where(LlmCall.model == model)
     with db.session() as session:
         return Decimal(session.scalar(query) or 0)
+
+
+def cost_before(db: Database, end: datetime, run_id: str = LIVE_RUN) -> Decimal:
+    """Everything the run spent before `end` (its whole history up to now)."""
+    query = select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(LlmCall.run_id == run_id,
+                                                                      LlmCall.created_at < end)
+    with db.session() as session:
+        return Decimal(session.scalar(query) or 0)
+
+
+Period = Literal["day", "week", "month"]
+
+
+def cost_by_period(db: Database, period: Period, start: datetime, end: datetime,
+                   run_id: str = LIVE_RUN) -> dict[date, Decimal]:
+    """Spend in [start, end) per UTC day, week (from Monday: PostgreSQL's date_trunc) or month,
+    keyed by the period's first day; periods without calls are absent."""
+    bucket = func.date_trunc(period, func.timezone("UTC", LlmCall.created_at))
+    query = (select(bucket, func.sum(LlmCall.cost_usd))
+             .where(LlmCall.run_id == run_id, LlmCall.created_at >= start, LlmCall.created_at < end)
+             .group_by(bucket))
+    with db.session() as session:
+        return {first.date(): Decimal(cost) for first, cost in session.execute(query)}
 
 
 def cost_of_cycle(db: Database, cycle_id: str) -> Decimal:

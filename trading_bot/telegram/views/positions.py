@@ -41,6 +41,17 @@ class Line:
     take_profit: Decimal | None
     opened: datetime | None
     trade_id: int | None
+    fees: Decimal | None  # paid so far (entry), negative = paid
+    funding: Decimal | None  # settled so far, negative = paid
+
+
+@dataclass(frozen=True)
+class Book:
+    """The open positions, where they were read from, and where the exchange and journal disagree."""
+
+    lines: list[Line]
+    source: str
+    notes: list[str]
 
 
 def live_positions(deps: BotDeps) -> list[Position] | None:
@@ -53,7 +64,8 @@ def _from_live(position: Position, trade: TradeRow | None) -> Line:
     return Line(position.inst_id, position.side, position.size, position.leverage, position.avg_px,
                 position.mark_px, position.upl, trade.notional if trade else None,
                 trade.stop_loss if trade else None, trade.take_profit if trade else None,
-                trade.entry_ts if trade else position.created_at, trade.id if trade else None)
+                trade.entry_ts if trade else position.created_at, trade.id if trade else None,
+                position.fee, position.funding_fee)
 
 
 def _mark(deps: BotDeps, inst_id: str) -> tuple[Decimal | None, str]:
@@ -72,10 +84,11 @@ def _from_journal(deps: BotDeps, trade: TradeRow) -> Line:
         direction = 1 if trade.side == "long" else -1
         upl = direction * (mark - trade.entry_px) / trade.entry_px * trade.notional
     return Line(trade.instrument, trade.side, trade.size, trade.leverage, trade.entry_px, mark, upl, trade.notional,
-                trade.stop_loss, trade.take_profit, trade.entry_ts, trade.id)
+                trade.stop_loss, trade.take_profit, trade.entry_ts, trade.id, trade.fees, trade.funding)
 
 
-def positions_view(deps: BotDeps, request: Request) -> Reply:
+def open_book(deps: BotDeps) -> Book:
+    """What /positions, /count and /profit show as open: the exchange's view, else the journal's."""
     journal = {(t.instrument, t.side): t for t in open_trades(deps.db, deps.run_id)}
     live = live_positions(deps)
     notes: list[str] = []
@@ -89,11 +102,20 @@ def positions_view(deps: BotDeps, request: Request) -> Reply:
         lines = [_from_journal(deps, t) for t in journal.values()]
         kinds = sorted({_mark(deps, t.instrument)[1] for t in journal.values()})
         source = f"the trade journal; ws-private has not reported positions; mark = {', '.join(kinds) or 'n/a'}"
-    if not lines:
-        return Reply("\n".join(["No open positions.", *notes, f"<i>Source: {source}.</i>"]))
-    blocks = [_block(line) for line in lines]
-    head = f"<b>{len(lines)} open position{'s' if len(lines) > 1 else ''}</b>"
-    return Reply("\n\n".join([head, *blocks, *notes, f"<i>Source: {source}.</i>"]))
+    return Book(lines, source, notes)
+
+
+def source_line(book: Book) -> str:
+    return f"<i>Source: {book.source}.</i>"
+
+
+def positions_view(deps: BotDeps, request: Request) -> Reply:
+    book = open_book(deps)
+    if not book.lines:
+        return Reply("\n".join(["No open positions.", *book.notes, source_line(book)]))
+    blocks = [_block(line) for line in book.lines]
+    head = f"<b>{len(book.lines)} open position{'s' if len(book.lines) > 1 else ''}</b>"
+    return Reply("\n\n".join([head, *blocks, *book.notes, source_line(book)]))
 
 
 def _block(line: Line) -> str:

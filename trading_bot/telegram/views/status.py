@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from trading_bot.brain.budget import CostLedger
 from trading_bot.brain.factory import resolve_mode
 from trading_bot.clock import start_of_utc_day
 from trading_bot.config import ConfigError, Settings
-from trading_bot.domain.orders import Account
-from trading_bot.storage.market_state import get_latest
 from trading_bot.storage.repos import equity as equity_repo
 from trading_bot.storage.models import DecisionCycle
 from trading_bot.storage.repos.cycles import recent_cycles
-from trading_bot.storage.repos.trades import open_trades, realised_between
+from trading_bot.storage.repos.trades import realised_between
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import ago, esc, number, pairs, pct, usd, usdt, utc
+from trading_bot.telegram.views.account import current_account
 from trading_bot.telegram.views import Reply, Request
-from trading_bot.telegram.views.positions import live_positions
+from trading_bot.telegram.views.positions import open_book
 from trading_bot.telegram.views.state import state_line
 
 
 def status_view(deps: BotDeps, request: Request) -> Reply:
     now = deps.now()
     settings = deps.live_settings()
-    equity, equity_note = _equity(deps, now)
+    account, equity_note = current_account(deps, now)
+    equity = account.equity if account is not None else None
     day_start = start_of_utc_day(now)
     baseline = equity_repo.latest_at(deps.db, day_start, deps.run_id)
     day_pnl = equity - baseline.equity if equity is not None and baseline is not None else None
@@ -40,7 +39,7 @@ def status_view(deps: BotDeps, request: Request) -> Reply:
                          and baseline.equity else "")),
         ("realised", f"{usdt(realised, signed=True)} in {closed} closed trade{'' if closed == 1 else 's'}"),
         ("LLM today", f"{usd(spent)} of {usd(budget, 2)} budget ({pct(spent / budget)})"),
-        ("positions", f"{_open_count(deps)} open"),
+        ("positions", f"{len(open_book(deps).lines)} open"),
         ("last cycle", _cycle_when(cycle, now)),
         ("outcome", _cycle_outcome(cycle)),
         ("venue", "local simulator" if settings.uses_simulator else f"OKX (flag {settings.okx_flag})"),
@@ -48,21 +47,6 @@ def status_view(deps: BotDeps, request: Request) -> Reply:
     ]
     head = f"<b>OKX Opus bot</b> {state_line(deps)}"
     return Reply(f"{head}\n\n{pairs(rows)}\n\n<i>{esc(utc(now))}</i>")
-
-
-def _equity(deps: BotDeps, now: datetime) -> tuple[Decimal | None, str]:
-    account = get_latest(deps.redis, deps.keys.account(), Account)
-    if account is not None:
-        return account.equity, f"(live, {ago(account.ts, now)})"
-    sample = equity_repo.latest_at(deps.db, now, deps.run_id)
-    if sample is not None:
-        return sample.equity, f"(snapshot {ago(sample.ts, now)})"
-    return None, "(no account data yet)"
-
-
-def _open_count(deps: BotDeps) -> int:
-    live = live_positions(deps)
-    return len(live) if live is not None else len(open_trades(deps.db, deps.run_id))
 
 
 def _cycle_when(cycle: DecisionCycle | None, now: datetime) -> str:
