@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test venv bench lint clean
+.PHONY: run demo test venv bench lint clean
 
 venv: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	exec $(BIN)/trading-bot run
+
+# The bot in fast-forward until a trade opened, closed and taught the playbook (about 3 minutes)
+demo: $(STAMP)
+	exec $(BIN)/trading-bot demo
 
 # Two workers: the fault suite (tests/faults, mostly waiting on its role processes) runs on one while
 # every other test runs, one at a time as before, on the other (tests/conftest.py groups them).

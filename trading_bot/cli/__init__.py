@@ -39,6 +39,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "trading_bot.cli.status_cmd": ("status",),
     "trading_bot.cli.cycle_cmd": ("cycle",),
     "trading_bot.cli.backtest_cmd": ("backtest",),
+    "trading_bot.cli.demo_cmd": ("demo",),
 }
 
 
