@@ -14,7 +14,7 @@ from trading_bot.config import Settings, get_settings
 from trading_bot.pipeline.schedule import beat_config
 
 # `backtest`: the windows of `trading-bot backtest --windows`, for workers started for them alone
-# (README, Backtest); `trading-bot run` starts none.
+# (docs/backtest.md); `trading-bot run` starts none.
 QUEUES = ("market", "screen", "analyze", "risk", "execute", "reflect", "maintenance", "backtest")
 
 # Task name (or glob) -> queue. Stage tasks are named `<area>.<stage>`.

@@ -1,4 +1,4 @@
-"""Initial schema: every table of DESIGN.md section 7, plus account_snapshots (the equity curve).
+"""Initial schema: every table of docs/architecture.md (Redis and PostgreSQL), plus account_snapshots (the equity curve).
 
 `candles` becomes a TimescaleDB hypertable (7-day chunks, compression after 30 days segmented by
 instrument and timeframe, retention of 5 years) when the extension is available on the server, and

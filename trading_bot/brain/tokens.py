@@ -3,7 +3,7 @@
 Method: a BPE-like pre-tokenisation (words with their leading space, runs of up to three digits,
 single punctuation marks, whitespace runs), where a word costs one token per started
 `WORD_CHARS_PER_TOKEN` characters. Calibrated against the legacy Claude BPE tokenizer (the
-`tokenizer.json` shipped in anthropic-sdk 0.x) on this bot's own prompts; see the README's cost
+`tokenizer.json` shipped in anthropic-sdk 0.x) on this bot's own prompts; see docs/brain.md's cost
 section for the figures. Claude 4.x tokenizers differ, so treat results as ±15 %.
 """
 

@@ -32,6 +32,7 @@ SHARED_START = "2025-10-20T00:00:00Z"  # inside the funding file, with months of
 ROLES = ("sim", "beat", "worker-market", "worker-brain", "worker-trade", "ws-public", "ws-private")
 # market seconds per wall second and between cycles: a cycle every wall second, a market day in 5 minutes
 SPEED, CYCLE_SECONDS = 300, 300
+MARKER = ".trading-bot-demo"  # names a directory the demo made (and may wipe)
 
 
 def demo_settings(var_dir: Path, database_url: str | None, redis_url: str | None, namespace: str, sim_port: int,
@@ -73,16 +74,20 @@ def demo_command(
 ) -> None:
     """The bot in fast-forward (a cycle per second) on the simulator and the offline rules brain,
     one line per cycle, until a trade opened and closed, was reviewed and a deep reflection wrote a
-    new playbook version (about 3 minutes); then report.html. Exit 1 if that did not happen in
+    new playbook version (one to two minutes); then report.html. Exit 1 if that did not happen in
     --seconds. Reads no .env and no keys: it never trades a real account."""
     import shutil
 
     data = [] if synthetic else [SHARED_DATA / name for name in SHARED_FILES]
     if data and not all(path.exists() for path in data):
         data = []
+    marker = var_dir / MARKER
+    if var_dir.exists() and any(var_dir.iterdir()) and not marker.exists():
+        raise fail(f"--var-dir {var_dir} holds files of something else than a demo; name an empty or new directory")
     if var_dir.exists():
-        shutil.rmtree(var_dir)
+        shutil.rmtree(var_dir)  # the last demo's: every demo starts from a fresh database and market
     var_dir.mkdir(parents=True)
+    marker.touch()
     _isolate(demo_settings(var_dir.resolve(), database_url, redis_url, namespace, sim_port, data))
     from trading_bot.cli.common import bootstrap
     settings = bootstrap()
