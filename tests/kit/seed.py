@@ -96,6 +96,8 @@ class SeedSummary:
     rejections_by_rule: dict[str, int]
     llm_calls: int
     llm_cost_by_day: dict[date, Decimal]
+    llm_cost_by_day_model: dict[date, dict[str, Decimal]]
+    llm_cost_by_trade: dict[int, Decimal]  # closed trade's id → its opening cycle's calls (known after the write)
     playbook_versions: int
     state_events: int
     reflections: int
@@ -378,13 +380,19 @@ def seed_history(db: Database, *, run_id: str = LIVE_RUN, start: datetime = SEED
     summary = _summary(seeder, [EquityPoint(a.ts, a.equity) for a in accounts])
     write_rows(db, seeder.run_id, seeder.tag, seeder.rows, accounts, summary)
     summary.closed_trades = [t.closed() for t in seeder.closed]  # now with their database ids
+    by_cycle: dict[str | None, Decimal] = defaultdict(Decimal)
+    for call in seeder.rows.calls:
+        by_cycle[call.cycle_id] += call.cost_usd
+    summary.llm_cost_by_trade = {t.row.id: by_cycle[t.cycle_id] for t in seeder.closed if t.row is not None}
     return summary
 
 
 def _summary(seeder: _Seeder, equity: list[EquityPoint]) -> SeedSummary:
     cost_by_day: dict[date, Decimal] = defaultdict(Decimal)
+    by_model: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for call in seeder.rows.calls:
         cost_by_day[call.created_at.date()] += call.cost_usd
+        by_model[call.created_at.date()][call.model] += call.cost_usd
     return SeedSummary(
         run_id=seeder.run_id, instrument=INSTRUMENT, start=seeder.path[0].ts, end=seeder.path[-1].close_ts,
         initial_equity=seeder.initial, closed_trades=[t.closed() for t in seeder.closed],
@@ -394,7 +402,9 @@ def _summary(seeder: _Seeder, equity: list[EquityPoint]) -> SeedSummary:
         analysed=seeder.counts["analysed"], approved=seeder.counts["approved"], filled=seeder.counts["filled"],
         shadow_analysed=seeder.counts["shadow_analysed"], shadow_missed=seeder.counts["shadow_missed"],
         rejections_by_rule=dict(seeder.rejections), llm_calls=len(seeder.rows.calls),
-        llm_cost_by_day=dict(sorted(cost_by_day.items())), playbook_versions=seeder.playbook_version,
+        llm_cost_by_day=dict(sorted(cost_by_day.items())),
+        llm_cost_by_day_model={day: dict(models) for day, models in sorted(by_model.items())}, llm_cost_by_trade={},
+        playbook_versions=seeder.playbook_version,
         state_events=seeder.counts["state_events"], reflections=len(seeder.rows.reflections),
     )
 

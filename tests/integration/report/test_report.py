@@ -1,7 +1,8 @@
 """`trading-bot report` and `generate_report` on the seeded database and on plain lists: every
 section is there, its numbers are the metrics module's (computed here from the seed's own trades
-and equity, not from what the report loaded), the PNGs are real pictures, and the HTML needs no
-network."""
+and equity, not from what the report loaded) and the LLM costs the seed's own calls, the PNGs are
+real pictures, every inline SVG chart draws its series, and the HTML needs no network
+(test_report_browser.py opens it in Chromium)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from matplotlib.image import imread
 from tests.conftest import SeededDatabase
 from tests.kit.cli import clean_env, run_cli
 from tests.kit.html_report import ParsedReport, parse_report
+from tests.kit.report_charts import CHART_SECTIONS, expected_charts, expected_llm_cells
 from tests.kit.seed import BACKTEST_RUN
 from trading_bot.backtest.calibration import calibration
 from trading_bot.backtest.metrics import ClosedTrade, EquityPoint, Metrics, compute_metrics
@@ -26,8 +28,7 @@ from trading_bot.storage.db import Database, engine_for
 
 GENERATED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SECTIONS = ["summary", "equity", "price", "breakdown", "funnel", "llm-cost", "calibration", "trades"]
-CHARTS = {"equity": "equity", "price": "price", "breakdown": "breakdown", "funnel": "funnel",
-          "llm_cost": "llm-cost", "calibration": "calibration"}
+CHARTS = CHART_SECTIONS
 
 
 def _db(url: str) -> Database:
@@ -92,23 +93,25 @@ def test_report_of_the_seeded_live_run(seeded_db: SeededDatabase, tmp_path: Path
     files = generate_report(load_report_data(_db(seeded_db.url)), tmp_path, GENERATED)
     report = parse_report(files.html.read_text(encoding="utf-8"))
     assert report.sections == SECTIONS
-    assert report.external == [] and report.scripts == 0
+    assert report.external == [] and report.scripts == 0 and report.images == 0
     expected = compute_metrics(live.closed_trades, live.equity, prices=live.prices)
     assert expected.trades.trades == len(live.closed_trades) > 250
     _check_metrics(report, expected)
     _check(report, "open_positions", live.open_trades, "count")
-    _check(report, "llm_cost", sum(live.llm_cost_by_day.values(), Decimal(0)), "money")
+    for key, (value, kind) in expected_llm_cells(live).items():
+        _check(report, key, value, kind)
     for name, value in (("cycles", live.cycles), ("screened_in", live.screened_in), ("analysed", live.analysed),
                         ("approved", live.approved), ("filled", live.filled)):
         _check(report, f"funnel.{name}", value, "count")
     for bucket in calibration(live.closed_trades):
         _check(report, f"calibration.{bucket.label}.trades", bucket.trades, "count")
         _check(report, f"calibration.{bucket.label}.realised", bucket.realised, "pct")
-    assert set(files.images) == set(CHARTS)
+    assert set(files.images) == set(CHARTS) == set(report.charts)
     for name, section in CHARTS.items():
-        png = files.images[name].read_bytes()
-        _assert_picture(png)
-        assert report.images[name] == (section, png)  # the inline copy is the same picture
+        _assert_picture(files.images[name].read_bytes())
+        chart = report.charts[name]
+        assert chart.section == section, name
+        assert chart.drawn() == expected_charts(live)[name], name
 
 
 def test_period_and_run_selection(seeded_db: SeededDatabase, tmp_path: Path) -> None:
@@ -149,6 +152,7 @@ def test_report_from_lists_as_a_backtest_hands_them_over(tmp_path: Path) -> None
     report = parse_report(html)
     assert report.sections == SECTIONS and report.scripts == 0
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert report.charts["breakdown"].groups == {"strategy": 2, "regime": 1}  # the escaped name is a bar
     assert "no candles stored for the instrument" in html and "no LLM calls" in html
     assert set(files.images) == {"equity", "breakdown", "funnel", "calibration"}  # no prices, no LLM calls
     metrics = compute_metrics(trades, equity)
@@ -166,6 +170,8 @@ def test_cli_writes_the_report(seeded_db: SeededDatabase, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "closed trades" in result.stdout and str(out / "report.html") in result.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{n}.png" for n in CHARTS] + ["report.html"])
+    parsed = parse_report((out / "report.html").read_text(encoding="utf-8"))
+    assert set(parsed.charts) == set(CHARTS)
     missing = run_cli("report", "--run-id", "nope", "--out", str(tmp_path / "x"), env=env)
     assert missing.returncode == 1 and "runs in the database: bt-seed, live" in missing.stderr
     bad = run_cli("report", "--from", "yesterday", env=env)

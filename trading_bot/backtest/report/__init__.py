@@ -1,5 +1,5 @@
 """The performance report: `generate_report(data, out_dir, generated_at)` writes `report.html`
-(self-contained: opens offline, images inline) and one PNG per chart into `out_dir`.
+(self-contained: opens offline, charts inline as SVG, no script) and one PNG per chart into `out_dir`.
 
 `data` is a `ReportData`: from the database with `load_report_data(db, run_id, start, end)`, or
 built by a backtest from its own trades, equity curve and prices. Every number comes from
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from trading_bot.backtest.calibration import calibration
 from trading_bot.backtest.metrics import Metrics, compute_metrics
 from trading_bot.backtest.report import charts
@@ -20,7 +22,7 @@ from trading_bot.backtest.report.data import Funnel, ReportData
 from trading_bot.backtest.report.html import Images, render_html
 from trading_bot.backtest.report.load import NoReportData, load_report_data
 
-__all__ = ["Funnel", "NoReportData", "ReportData", "ReportFiles", "generate_report", "load_report_data"]
+__all__ = ["CHARTS", "Funnel", "NoReportData", "ReportData", "ReportFiles", "generate_report", "load_report_data"]
 
 HTML_NAME = "report.html"
 
@@ -32,7 +34,19 @@ class ReportFiles:
     metrics: Metrics
 
 
-def _charts(data: ReportData, metrics: Metrics) -> dict[str, bytes | None]:
+# chart name → (the section it sits in, what it shows: its label in the page)
+CHARTS = {
+    "equity": ("equity", "equity beside buy-and-hold, and drawdown"),
+    "price": ("price", "price with entries and exits"),
+    "breakdown": ("breakdown", "net PnL by strategy and regime"),
+    "funnel": ("funnel", "screener funnel"),
+    "llm_cost": ("llm-cost", "LLM cost per day by model"),
+    "llm_trade_cost": ("llm-cost", "LLM cost per trade"),
+    "calibration": ("calibration", "confidence calibration"),
+}
+
+
+def _figures(data: ReportData, metrics: Metrics) -> dict[str, Figure | None]:
     in_period = [(ts, px) for ts, px in data.prices
                  if (metrics.start is None or ts >= metrics.start) and (metrics.end is None or ts <= metrics.end)]
     return {
@@ -40,21 +54,23 @@ def _charts(data: ReportData, metrics: Metrics) -> dict[str, bytes | None]:
         "price": charts.price_chart(data.prices, data.trades, data.instrument),
         "breakdown": charts.breakdown_chart(metrics.by_strategy, metrics.by_regime),
         "funnel": charts.funnel_chart(data.funnel),
-        "llm_cost": charts.llm_cost_chart({day: dict(models) for day, models in data.llm_cost_by_day.items()}),
+        "llm_cost": charts.llm_cost_chart(data.llm_cost_by_day),
+        "llm_trade_cost": charts.llm_trade_cost_chart(data.trades, data.llm_cost_by_trade, data.llm_cost),
         "calibration": charts.calibration_chart(calibration(data.trades)),
     }
 
 
 def generate_report(data: ReportData, out_dir: Path, generated_at: datetime) -> ReportFiles:
     metrics = compute_metrics(data.trades, data.equity, prices=data.prices or None, start=data.start, end=data.end)
-    pictures = _charts(data, metrics)
+    rendered = {name: charts.render(name, figure, CHARTS[name][1])
+                for name, figure in _figures(data, metrics).items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for name, png in pictures.items():
-        if png is not None:
+    for name, chart in rendered.items():
+        if chart is not None:
             written[name] = out_dir / f"{name}.png"
-            written[name].write_bytes(png)
+            written[name].write_bytes(chart.png)
     html_path = out_dir / HTML_NAME
-    html_path.write_text(render_html(data, metrics, calibration(data.trades), Images(pictures), generated_at),
+    html_path.write_text(render_html(data, metrics, calibration(data.trades), Images(rendered), generated_at),
                          encoding="utf-8")
     return ReportFiles(html=html_path, images=written, metrics=metrics)

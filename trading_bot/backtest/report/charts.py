@@ -1,13 +1,19 @@
-"""The report's charts as PNG bytes, drawn with matplotlib's object API on the Agg canvas (no
-display, no pyplot global state, safe in threads). A chart without data is None, not an empty
-picture; the HTML says what is missing instead."""
+"""The report's charts, drawn with matplotlib's object API (no display, no pyplot global state,
+safe in threads) and rendered twice by `render`: PNG for the files beside the report, SVG to
+inline in the HTML (sharp at any zoom, and a browser can tell each drawn series apart). A chart
+without data is None, not an empty picture; the HTML says what is missing instead.
+
+Every plotted series is tagged with `_series(artist, name)`; the inline SVG carries the name as
+`data-series` on the series' group (`svg.py`), one group per bar for bar charts."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -21,11 +27,34 @@ from trading_bot.backtest.calibration import CalibrationBucket  # noqa: E402
 from trading_bot.backtest.equity_stats import drawdown_series  # noqa: E402
 from trading_bot.backtest.inputs import ClosedTrade, EquityPoint  # noqa: E402
 from trading_bot.backtest.report.data import Funnel  # noqa: E402
+from trading_bot.backtest.report.svg import SERIES_PREFIX, inline_svg  # noqa: E402
 from trading_bot.backtest.trade_stats import TradeStats  # noqa: E402
 
-GREEN, RED, BLUE, GREY = "#2e9d5b", "#d0453d", "#3465a4", "#8a8f98"
+GREEN, RED, BLUE, GREY, ORANGE = "#2e9d5b", "#d0453d", "#3465a4", "#8a8f98", "#c17d11"
 DPI = 100
 MAX_LINE_POINTS = 3000  # a chart is ~1,100 pixels wide; more points only cost time
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    svg: str  # an inline <svg> element, ids unique to this chart
+
+
+def render(name: str, figure: Figure | None, label: str) -> Chart | None:
+    if figure is None:
+        return None
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=DPI, bbox_inches="tight")
+    svg = io.BytesIO()
+    figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return Chart(png.getvalue(), inline_svg(svg.getvalue().decode("utf-8"), name, label, DPI))
+
+
+def _series(artists: Any, name: str) -> None:
+    """Tag a plotted series (an artist, or the patches of a bar container) for the SVG."""
+    for artist in artists if isinstance(artists, Iterable) else [artists]:
+        artist.set_gid(SERIES_PREFIX + name)
 
 
 def _days(times: Sequence[datetime]) -> np.ndarray:
@@ -47,9 +76,10 @@ def _decimate(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[index], y[index]
 
 
-def _line(axis, times: Sequence[datetime], values: Sequence[float], **style) -> None:  # noqa: ANN001
+def _line(axis, name: str, times: Sequence[datetime], values: Sequence[float], **style) -> None:  # noqa: ANN001
     x, y = _decimate(_days(times), np.asarray(values, dtype=float))
-    axis.plot(x, y, **style)
+    (line,) = axis.plot(x, y, label=name, **style)
+    _series(line, name)
 
 
 def _date_axis(axis) -> None:  # noqa: ANN001
@@ -57,67 +87,73 @@ def _date_axis(axis) -> None:  # noqa: ANN001
     axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axis.xaxis.get_major_locator()))
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    return buffer.getvalue()
-
-
 def _style(axis) -> None:  # noqa: ANN001
     axis.grid(True, alpha=0.3)
     axis.spines[["top", "right"]].set_visible(False)
 
 
-def equity_chart(equity: Sequence[EquityPoint], benchmark: Sequence[tuple[datetime, Decimal]] = ()) -> bytes | None:
+def equity_chart(equity: Sequence[EquityPoint], benchmark: Sequence[tuple[datetime, Decimal]] = ()) -> Figure | None:
     """Equity (and buy-and-hold started with the same equity) above the drawdown below its peak."""
     if len(equity) < 2:
         return None
     figure = Figure(figsize=(11, 5.5))
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
-    _line(top, [p.ts for p in equity], [float(p.equity) for p in equity], color=BLUE, linewidth=1.4, label="equity")
+    _line(top, "equity", [p.ts for p in equity], [float(p.equity) for p in equity], color=BLUE, linewidth=1.4)
     if len(benchmark) >= 2:
         scale = float(equity[0].equity) / float(benchmark[0][1])
-        _line(top, [ts for ts, _ in benchmark], [float(px) * scale for _, px in benchmark], color=GREY, linewidth=1,
-              linestyle="--", label="buy and hold")
+        _line(top, "buy and hold", [ts for ts, _ in benchmark], [float(px) * scale for _, px in benchmark],
+              color=GREY, linewidth=1, linestyle="--")
     top.set_ylabel("USDT")
     top.legend(loc="upper left")
     drawdown = drawdown_series(equity)
     x, y = _decimate(_days([ts for ts, _ in drawdown]), np.array([-100 * dd for _, dd in drawdown]))
-    bottom.fill_between(x, y, 0, color=RED, alpha=0.4)
+    _series(bottom.fill_between(x, y, 0, color=RED, alpha=0.4), "drawdown")
     bottom.set_ylabel("drawdown %")
     for axis in (top, bottom):
         _style(axis)
     _date_axis(bottom)
-    return _png(figure)
+    return figure
+
+
+def _markers(axis, name: str, times: Sequence[datetime], prices: Sequence[float], **style) -> None:  # noqa: ANN001
+    """One marker per point (a Line2D without a line: one <use> per point in the SVG)."""
+    (line,) = axis.plot(_days(times), prices, linestyle="none", label=name, **style)
+    _series(line, name)
 
 
 def price_chart(prices: Sequence[tuple[datetime, Decimal]], trades: Sequence[ClosedTrade],
-                instrument: str | None) -> bytes | None:
-    """Close prices with each trade's entry (▲ long, ▼ short) and exit (●: green won, red lost)."""
+                instrument: str | None) -> Figure | None:
+    """Close prices with each trade's entry (▲ long, ▼ short) and exit (○: green won, red lost)."""
     if len(prices) < 2:
         return None
     figure = Figure(figsize=(11, 4.8))
     axis = figure.subplots()
-    _line(axis, [ts for ts, _ in prices], [float(px) for _, px in prices], color=GREY, linewidth=0.9, label="close")
-    shown = [t for t in trades if t.entry_px is not None and t.exit_px is not None
-             and (instrument is None or t.instrument == instrument)]
+    _line(axis, "close", [ts for ts, _ in prices], [float(px) for _, px in prices], color=GREY, linewidth=0.9)
+    shown = trades_on_chart(trades, instrument)
     for side, marker, colour in (("long", "^", GREEN), ("short", "v", RED)):
         entries = [t for t in shown if t.side == side]
-        axis.scatter(_days([t.entry_ts for t in entries]), [float(t.entry_px or 0) for t in entries], marker=marker,
-                     s=28, color=colour, label=f"{side} entry", zorder=3)
+        _markers(axis, f"{side} entry", [t.entry_ts for t in entries], [float(t.entry_px or 0) for t in entries],
+                 marker=marker, markersize=5.5, color=colour, zorder=3)
     for won, colour in ((True, GREEN), (False, RED)):
         exits = [t for t in shown if (t.net_pnl > 0) == won]
-        axis.scatter(_days([t.exit_ts for t in exits]), [float(t.exit_px or 0) for t in exits], marker="o", s=14,
-                     facecolors="none", edgecolors=colour, label="exit, won" if won else "exit, lost", zorder=3)
+        _markers(axis, "exit, won" if won else "exit, lost", [t.exit_ts for t in exits],
+                 [float(t.exit_px or 0) for t in exits], marker="o", markersize=4, markerfacecolor="none",
+                 markeredgecolor=colour, zorder=3)
     axis.set_title(instrument or "")
     axis.set_ylabel("USDT")
     axis.legend(loc="upper left", fontsize=8, ncols=3)
     _style(axis)
     _date_axis(axis)
-    return _png(figure)
+    return figure
 
 
-def breakdown_chart(by_strategy: dict[str, TradeStats], by_regime: dict[str, TradeStats]) -> bytes | None:
+def trades_on_chart(trades: Sequence[ClosedTrade], instrument: str | None) -> list[ClosedTrade]:
+    """The trades the price chart marks: those of its instrument with both prices known."""
+    return [t for t in trades if t.entry_px is not None and t.exit_px is not None
+            and (instrument is None or t.instrument == instrument)]
+
+
+def breakdown_chart(by_strategy: dict[str, TradeStats], by_regime: dict[str, TradeStats]) -> Figure | None:
     """Net PnL per strategy and per regime, side by side."""
     if not by_strategy:
         return None
@@ -126,31 +162,31 @@ def breakdown_chart(by_strategy: dict[str, TradeStats], by_regime: dict[str, Tra
                                    strict=True):
         names = list(groups)
         values = [float(groups[n].net_pnl) for n in names]
-        axis.barh(names, values, color=[GREEN if v >= 0 else RED for v in values])
+        _series(axis.barh(names, values, color=[GREEN if v >= 0 else RED for v in values]), title)
         axis.axvline(0, color="black", linewidth=0.8)
         axis.set_title(f"net PnL by {title} (USDT)")
         _style(axis)
-    return _png(figure)
+    return figure
 
 
-def funnel_chart(funnel: Funnel | None) -> bytes | None:
+def funnel_chart(funnel: Funnel | None) -> Figure | None:
     if funnel is None or not funnel.cycles:
         return None
     stages = funnel.stages()
     figure = Figure(figsize=(9, 3.6))
     axis = figure.subplots()
     names, counts = [name for name, _ in stages][::-1], [count for _, count in stages][::-1]
-    axis.barh(names, counts, color=BLUE)
+    _series(axis.barh(names, counts, color=BLUE), "stages")
     for y, count in enumerate(counts):
         axis.annotate(f"{count:,} ({count / funnel.cycles:.1%})", (count, y), xytext=(4, 0),
                       textcoords="offset points", va="center", fontsize=9)
     axis.set_title("screener funnel: cycles → trades")
     axis.set_xlim(0, funnel.cycles * 1.25)
     _style(axis)
-    return _png(figure)
+    return figure
 
 
-def llm_cost_chart(cost_by_day: dict[date, dict[str, Decimal]]) -> bytes | None:
+def llm_cost_chart(cost_by_day: Mapping[date, Mapping[str, Decimal]]) -> Figure | None:
     """USD per UTC day, stacked by model."""
     if not cost_by_day:
         return None
@@ -161,26 +197,56 @@ def llm_cost_chart(cost_by_day: dict[date, dict[str, Decimal]]) -> bytes | None:
     bottom = [0.0] * len(days)
     for model in models:
         values = [float(cost_by_day[day].get(model, Decimal(0))) for day in days]
-        axis.bar(days, values, bottom=bottom, label=model, width=0.8)
+        _series(axis.bar(days, values, bottom=bottom, label=model, width=0.8), model)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axis.set_ylabel("USD")
     axis.set_title("LLM cost per day")
     axis.legend(loc="upper left", fontsize=8)
     _style(axis)
     figure.autofmt_xdate()
-    return _png(figure)
+    return figure
 
 
-def calibration_chart(buckets: Sequence[CalibrationBucket]) -> bytes | None:
+def llm_trade_cost_chart(trades: Sequence[ClosedTrade], own_cost: Mapping[int, Decimal],
+                         total_cost: Decimal) -> Figure | None:
+    """Each trade's own LLM cost (the calls of the cycle that opened it) at its entry, beside the
+    mean of those and the whole spend divided by the trades (screens that led nowhere included)."""
+    if not trades or total_cost <= 0:
+        return None
+    figure = Figure(figsize=(11, 3.8))
+    axis = figure.subplots()
+    times = [t.entry_ts for t in trades]
+    costs = [float(own_cost.get(t.trade_id, Decimal(0))) if t.trade_id is not None else 0.0 for t in trades]
+    _markers(axis, "own calls", times, costs, marker="o", markersize=3.5, color=BLUE, zorder=3)
+    span = _days([min(times), max(times)])
+    all_calls = float(total_cost) / len(trades)
+    for name, value, style in (
+        ("mean of own calls", sum(costs) / len(costs), {"color": BLUE, "linestyle": ":"}),
+        ("all calls per trade", all_calls, {"color": ORANGE, "linestyle": "--"}),
+    ):
+        (line,) = axis.plot(span, [value, value], linewidth=1.4, label=f"{name}: {value:.4f}", zorder=4, **style)
+        _series(line, name)
+    axis.set_ylim(0, max(*costs, all_calls) * 1.35)  # room for the legend above the highest
+    axis.set_ylabel("USD")
+    axis.set_title("LLM cost per trade (at its entry)")
+    axis.legend(loc="upper left", fontsize=8)
+    _style(axis)
+    _date_axis(axis)
+    return figure
+
+
+def calibration_chart(buckets: Sequence[CalibrationBucket]) -> Figure | None:
     """Realised win rate against stated confidence per bucket; the diagonal is perfect calibration."""
     if not buckets:
         return None
     figure = Figure(figsize=(5.5, 5))
     axis = figure.subplots()
-    axis.plot([0, 1], [0, 1], color=GREY, linestyle="--", linewidth=1, label="calibrated")
+    (line,) = axis.plot([0, 1], [0, 1], color=GREY, linestyle="--", linewidth=1, label="calibrated")
+    _series(line, "calibrated")
     largest = max(b.trades for b in buckets)
-    axis.scatter([b.stated for b in buckets], [b.realised for b in buckets], color=BLUE, zorder=3,
-                 s=[40 + 260 * b.trades / largest for b in buckets], label="buckets (size = trades)")
+    _series(axis.scatter([b.stated for b in buckets], [b.realised for b in buckets], color=BLUE, zorder=3,
+                         s=[40 + 260 * b.trades / largest for b in buckets], label="buckets (size = trades)"),
+            "buckets")
     for bucket in buckets:
         axis.annotate(f"{bucket.trades}", (bucket.stated, bucket.realised), xytext=(6, -3),
                       textcoords="offset points", fontsize=8)
@@ -190,4 +256,4 @@ def calibration_chart(buckets: Sequence[CalibrationBucket]) -> bytes | None:
     axis.set_ylabel("realised win rate")
     axis.legend(loc="upper left", fontsize=8)
     _style(axis)
-    return _png(figure)
+    return figure

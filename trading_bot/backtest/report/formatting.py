@@ -1,5 +1,5 @@
-"""How report numbers are written: money with two decimals and a thousands separator, fractions
-as percentages, None as an em dash, times in UTC. Every cell also carries the exact value in a
+"""How report numbers are written: money with two decimals (LLM costs in USD four) and a thousands
+separator, fractions as percentages, None as an em dash, times in UTC. Every cell also carries the exact value in a
 `data-value` attribute (`exact`), so readers and tests never parse rounded text."""
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ MISSING = "—"
 
 def money(value: Decimal | None) -> str:
     return MISSING if value is None else f"{value:,.2f}"
+
+
+def usd(value: Decimal | None) -> str:
+    """LLM costs: four places, a trade's calls cost cents."""
+    return MISSING if value is None else f"{value:,.4f}"
 
 
 def pct(value: float | None) -> str:
@@ -55,7 +60,7 @@ def exact(value: Any) -> str:
     return str(value)
 
 
-FORMATS = {"money": money, "pct": pct, "ratio": ratio, "count": count, "when": when, "duration": duration}
+FORMATS = {"money": money, "usd": usd, "pct": pct, "ratio": ratio, "count": count, "when": when, "duration": duration}
 
 
 def cell(key: str, value: Any, kind: str) -> str:

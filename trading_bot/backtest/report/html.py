@@ -1,45 +1,46 @@
-"""The report page: one self-contained HTML file (inline CSS, images as base64 data URIs, no
-script, no external resource), one <section id=…> per topic. Text from outside (strategy names,
-regimes, notes) is escaped."""
+"""The report page: one self-contained HTML file (inline CSS, charts as inline SVG, no script, no
+external resource), one <section id=…> per topic, each chart in a <figure data-chart=…>. Text from
+outside (strategy names, regimes, models, notes) is escaped."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from html import escape
 
 from trading_bot.backtest.calibration import CalibrationBucket
 from trading_bot.backtest.equity_stats import EquityStats
 from trading_bot.backtest.metrics import Metrics
+from trading_bot.backtest.report.charts import Chart
 from trading_bot.backtest.report.data import ReportData
-from trading_bot.backtest.report.formatting import cell, count, duration, money, when
+from trading_bot.backtest.report.formatting import cell, count, duration, money, usd, when
 from trading_bot.backtest.trade_stats import TradeStats
 
 MAX_TRADE_ROWS = 1000
+MAX_DAY_ROWS = 92  # LLM cost rows: a quarter; a longer run's chart still shows every day
 STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1180px;color:#1d2330}
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d8dce3;padding-bottom:.3rem;margin-top:2.2rem}
 .meta{color:#5a6270}.notes li{color:#9a5b00}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{padding:.25rem .7rem;border-bottom:1px solid #eceef2}
 th{text-align:left;background:#f5f6f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;display:block;margin:.6rem 0}.missing{color:#8a8f98;font-style:italic}
+figure{margin:.6rem 0}svg.chart{display:block;max-width:100%;height:auto}.missing{color:#8a8f98;font-style:italic}
 """
 
 
 @dataclass(frozen=True)
 class Images:
-    """PNG bytes per chart name (None = no data for it)."""
+    """The rendered charts by name (None = no data for it)."""
 
-    charts: dict[str, bytes | None]
+    charts: dict[str, Chart | None]
 
-    def tag(self, name: str, alt: str, missing: str) -> str:
-        png = self.charts.get(name)
-        if png is None:
+    def tag(self, name: str, missing: str) -> str:
+        chart = self.charts.get(name)
+        if chart is None:
             return f'<p class="missing">{escape(missing)}</p>'
-        data = base64.b64encode(png).decode("ascii")
-        return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}" data-chart="{escape(name)}">'
+        return f'<figure data-chart="{escape(name)}">{chart.svg}</figure>'
 
 
 def _section(section_id: str, title: str, *body: str) -> str:
@@ -88,6 +89,11 @@ def _summary(data: ReportData, metrics: Metrics) -> str:
                   for key, label, kind in TRADE_ROWS]
     trade_rows.append(f"<tr><th>Exposure (time in a position)</th>{cell('exposure', metrics.exposure, 'pct')}</tr>")
     trade_rows.append(f"<tr><th>LLM cost (USD)</th>{cell('llm_cost', data.llm_cost, 'money')}</tr>")
+    trade_rows.append(f"<tr><th>LLM cost per closed trade (USD, all calls)</th>"
+                      f"{cell('llm_cost_per_trade', data.llm_cost_per_trade, 'usd')}</tr>")
+    # what the LLM has to earn back: USD and USDT taken at par
+    trade_rows.append(f"<tr><th>Net PnL less LLM cost (USDT)</th>"
+                      f"{cell('net_pnl_after_llm', metrics.trades.net_pnl - data.llm_cost, 'money')}</tr>")
     trade_rows.append(f"<tr><th>Positions still open</th>{cell('open_positions', data.open_positions, 'count')}</tr>")
     return _section("summary", "Summary", equity_table, _table(("", "this run"), trade_rows))
 
@@ -114,7 +120,7 @@ def _funnel(data: ReportData, images: Images) -> str:
                     f"{cell(key + '.of_cycles', value / data.funnel.cycles, 'pct')}"
                     f"{cell(key + '.of_previous', value / previous if previous else None, 'pct')}</tr>")
         previous = value
-    return _section("funnel", "Screener funnel", images.tag("funnel", "screener funnel", ""),
+    return _section("funnel", "Screener funnel", images.tag("funnel", ""),
                     _table(("stage", "cycles", "of all", "of previous stage"), rows))
 
 
@@ -124,7 +130,7 @@ def _calibration(buckets: Sequence[CalibrationBucket], images: Images) -> str:
             f"{cell(f'calibration.{b.label}.realised', b.realised, 'pct')}"
             f"{cell(f'calibration.{b.label}.gap', b.gap, 'pct')}</tr>" for b in buckets]
     return _section("calibration", "Confidence calibration",
-                    images.tag("calibration", "confidence calibration", "no trade carries a stated confidence"),
+                    images.tag("calibration", "no trade carries a stated confidence"),
                     _table(("stated confidence", "trades", "mean stated", "realised win rate", "gap"), rows))
 
 
@@ -136,12 +142,43 @@ def _trades(data: ReportData) -> str:
         f"<tr><td>{t.trade_id or ''}</td><td>{escape(t.side)}</td><td>{escape(t.strategy)}</td>"
         f"<td>{escape(t.regime or '')}</td><td>{when(t.entry_ts)}</td><td class=\"num\">{money(t.entry_px)}</td>"
         f"<td>{when(t.exit_ts)}</td><td class=\"num\">{money(t.exit_px)}</td><td>{duration(t.hold)}</td>"
-        f"<td class=\"num\">{money(t.fees + t.funding)}</td><td class=\"num\">{money(t.net_pnl)}</td></tr>"
+        f"<td class=\"num\">{money(t.fees + t.funding)}</td><td class=\"num\">{money(t.net_pnl)}</td>"
+        + (cell(f"trade.{t.trade_id}.llm_cost", data.trade_llm_cost(t), "usd") if t.trade_id is not None
+           else f"<td class=\"num\">{usd(data.trade_llm_cost(t))}</td>") + "</tr>"
         for t in shown
     ]
     return _section("trades", "Trades", note, _table(("id", "side", "strategy", "regime", "entry", "entry price",
-                                                      "exit", "exit price", "hold", "fees + funding", "net PnL"),
-                                                     rows))
+                                                      "exit", "exit price", "hold", "fees + funding", "net PnL",
+                                                      "LLM cost (USD)"), rows))
+
+
+def _llm_cost(data: ReportData, images: Images) -> str:
+    by_day = data.llm_cost_by_day
+    if not by_day:
+        return _section("llm-cost", "LLM cost per day and per trade", '<p class="missing">no LLM calls</p>')
+    days = sorted(by_day)
+    models = sorted({model for costs in by_day.values() for model in costs})
+    shown = days[-MAX_DAY_ROWS:]
+    note = f'<p class="meta">the last {len(shown):,} of {len(days):,} days</p>' if len(shown) < len(days) else ""
+    rows = [f"<tr><th>{day.isoformat()}</th>"
+            + "".join(cell(f"llm_cost.{day.isoformat()}.{model}", by_day[day].get(model, Decimal(0)), "usd")
+                      for model in models)
+            + cell(f"llm_cost.{day.isoformat()}", sum(by_day[day].values(), Decimal(0)), "usd") + "</tr>"
+            for day in shown]
+    rows.append("<tr><th>all days</th>"
+                + "".join(cell(f"llm_cost.all.{model}", sum((by_day[d].get(model, Decimal(0)) for d in days),
+                                                            Decimal(0)), "usd") for model in models)
+                + cell("llm_cost.all", data.llm_cost, "usd") + "</tr>")
+    per_trade = [
+        f"<tr><th>all calls ÷ closed trades</th>{cell('llm_cost.per_trade', data.llm_cost_per_trade, 'usd')}</tr>",
+        f"<tr><th>a trade's own calls (the cycle that opened it), mean</th>"
+        f"{cell('llm_cost.own_per_trade', data.own_llm_cost_per_trade, 'usd')}</tr>",
+    ]
+    return _section("llm-cost", "LLM cost per day and per trade",
+                    images.tag("llm_cost", "no LLM calls"), note,
+                    _table(("UTC day", *models, "total"), rows),
+                    images.tag("llm_trade_cost", "no closed trades, or the LLM calls cost nothing"),
+                    _table(("per closed trade", "USD"), per_trade))
 
 
 def _header(data: ReportData, metrics: Metrics, generated_at: datetime) -> str:
@@ -154,19 +191,16 @@ def _header(data: ReportData, metrics: Metrics, generated_at: datetime) -> str:
 
 def render_html(data: ReportData, metrics: Metrics, buckets: Sequence[CalibrationBucket], images: Images,
                 generated_at: datetime) -> str:
-    total_cost = money(data.llm_cost)
     sections = [
         _summary(data, metrics),
-        _section("equity", "Equity and drawdown", images.tag("equity", "equity and drawdown",
-                                                              "fewer than two equity observations")),
-        _section("price", "Price with entries and exits", images.tag("price", "price with trades",
-                                                                      "no candles stored for the instrument")),
-        _section("breakdown", "PnL by strategy and regime",
-                 images.tag("breakdown", "net PnL by strategy and regime", "no closed trades"),
+        _section("equity", "Equity beside buy-and-hold, and drawdown",
+                 images.tag("equity", "fewer than two equity observations")),
+        _section("price", "Price with entries and exits",
+                 images.tag("price", "no candles stored for the instrument")),
+        _section("breakdown", "PnL by strategy and regime", images.tag("breakdown", "no closed trades"),
                  _group_table("strategy", metrics.by_strategy), _group_table("regime", metrics.by_regime)),
         _funnel(data, images),
-        _section("llm-cost", "LLM cost per day", images.tag("llm_cost", "LLM cost per day", "no LLM calls"),
-                 f"<p>total {total_cost} USD over {count(len(data.llm_cost_by_day))} days</p>"),
+        _llm_cost(data, images),
         _calibration(buckets, images),
         _trades(data),
     ]

@@ -8,7 +8,8 @@ What is counted where:
   timeframe that keeps the chart under `MAX_PRICE_POINTS` bars, as (close time, close);
 - funnel: `decision_cycles` started in the period: all, `screener_signal`, a live decision
   (`action` set, not `shadow`), `approved`, and those with a trade;
-- LLM cost: `llm_calls` of the run by UTC day and model.
+- LLM cost: `llm_calls` of the run by UTC day and model, and per closed trade the calls of the
+  cycle that opened it (the cost ledger's `cost_per_trade`, whenever those calls were made).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from trading_bot.backtest.report.data import Funnel, ReportData
 from trading_bot.domain.market import TIMEFRAME_SECONDS, timeframe_delta
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import AccountSnapshot, Candle, DecisionCycle, LlmCall, Trade
+from trading_bot.storage.repos.llm_calls import cost_per_trade_query
 
 MAX_PRICE_POINTS = 4000
 
@@ -128,6 +130,12 @@ def _llm_costs(session: Session, run_id: str, start: datetime | None,
     return dict(costs)
 
 
+def _llm_cost_by_trade(session: Session, run_id: str, start: datetime | None,
+                       end: datetime | None) -> dict[int, Decimal]:
+    query = cost_per_trade_query(run_id).where(Trade.status == "closed", *_within(Trade.exit_ts, start, end))
+    return {int(trade_id): Decimal(cost) for trade_id, cost in session.execute(query)}
+
+
 def known_runs(session: Session) -> list[str]:
     runs = select(Trade.run_id).union(select(AccountSnapshot.run_id), select(DecisionCycle.run_id))
     return sorted(session.scalars(runs))
@@ -151,5 +159,6 @@ def load_report_data(db: Database, run_id: str = "live", start: datetime | None 
             run_id=run_id, source="database", trades=trades, equity=equity,
             prices=_prices(session, main, start, end) if main else [], instrument=main, start=start, end=end,
             open_positions=int(open_count or 0), funnel=_funnel(session, run_id, start, end),
-            llm_cost_by_day=_llm_costs(session, run_id, start, end), notes=notes,
+            llm_cost_by_day=_llm_costs(session, run_id, start, end),
+            llm_cost_by_trade=_llm_cost_by_trade(session, run_id, start, end), notes=notes,
         )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN, LlmCall, Trade
@@ -122,17 +122,22 @@ def cost_of_cycle(db: Database, cycle_id: str) -> Decimal:
         return Decimal(session.scalar(query) or 0)
 
 
-def cost_per_trade(db: Database, run_id: str = LIVE_RUN) -> dict[int, Decimal]:
-    """Trade id -> cost of the calls of the cycle that opened it."""
-    query = (
+def cost_per_trade_query(run_id: str = LIVE_RUN) -> Select[tuple[int, Decimal]]:
+    """(trade id, cost of the calls of the cycle that opened it) for the run's trades with such calls;
+    callers add conditions on `Trade` (the report: closed in its period)."""
+    return (
         select(Trade.id, func.coalesce(func.sum(LlmCall.cost_usd), 0))
         .join(LlmCall, LlmCall.cycle_id == Trade.cycle_id)
         .where(Trade.run_id == run_id)
         .group_by(Trade.id)
         .order_by(Trade.id)
     )
+
+
+def cost_per_trade(db: Database, run_id: str = LIVE_RUN) -> dict[int, Decimal]:
+    """Trade id -> cost of the calls of the cycle that opened it."""
     with db.session() as session:
-        return {int(trade_id): Decimal(cost) for trade_id, cost in session.execute(query)}
+        return {int(trade_id): Decimal(cost) for trade_id, cost in session.execute(cost_per_trade_query(run_id))}
 
 
 def _record(row: LlmCall) -> LlmCallRecord:
