@@ -29,9 +29,9 @@ def report_command(
                                                               "run's most traded)"),
     out: Path = typer.Option(Path("report"), "--out", help="directory for report.html and the PNG charts"),
 ) -> None:
-    """Write report.html (opens offline: images and styles inline) and PNG charts for one run:
-    metrics table, equity with drawdown, price with entries/exits, PnL by strategy and regime,
-    screener funnel, LLM cost per day and confidence calibration."""
+    """Write report.html (opens offline: charts as SVG and styles inline) and PNG charts for one
+    run: metrics table, equity beside buy-and-hold with drawdown, price with entries/exits, PnL by
+    strategy and regime, screener funnel, LLM cost per day and per trade, confidence calibration."""
     from trading_bot.backtest.report import NoReportData, generate_report, load_report_data
     from trading_bot.storage.db import Database
 
