@@ -7,6 +7,7 @@ real pictures, every inline SVG chart draws its series, and the HTML needs no ne
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -91,9 +92,13 @@ def _check_metrics(report: ParsedReport, metrics: Metrics) -> None:
 def test_report_of_the_seeded_live_run(seeded_db: SeededDatabase, tmp_path: Path) -> None:
     live = seeded_db.seed.live
     files = generate_report(load_report_data(_db(seeded_db.url)), tmp_path, GENERATED)
-    report = parse_report(files.html.read_text(encoding="utf-8"))
+    html = files.html.read_text(encoding="utf-8")
+    report = parse_report(html)
     assert report.sections == SECTIONS
     assert report.external == [] and report.scripts == 0 and report.images == 0
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) > 100  # seven SVGs in one page: no id twice
+    assert set(re.findall(r'(?:href="#|url\(#)([^")]+)', html)) <= set(ids)  # every marker, glyph, clip resolves
     expected = compute_metrics(live.closed_trades, live.equity, prices=live.prices)
     assert expected.trades.trades == len(live.closed_trades) > 250
     _check_metrics(report, expected)
