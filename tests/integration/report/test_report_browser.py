@@ -10,6 +10,7 @@ browser); in CI (`CI` set) that is a failure instead, and `.ci/run` installs Chr
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -70,22 +71,28 @@ def chromium_executable() -> str | None:
     return None
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI runs the browser test, but {reason}")
-    pytest.skip(reason)
+def _missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (pip install -e '.[test]')"
+    if chromium_executable() is None:
+        return ("Chromium is not installed (Debian/Ubuntu: apt-get install chromium; "
+                "or set CHROMIUM to a Chromium/Chrome executable)")
+    return None
+
+
+MISSING = _missing()
+# a mark, not a skip in the fixture: nothing is seeded for a test that cannot run
+pytestmark = pytest.mark.skipif(MISSING is not None and not os.environ.get("CI"), reason=MISSING or "")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    if MISSING is not None:
+        pytest.fail(f"CI runs the browser test, but {MISSING}")
+    from playwright.sync_api import sync_playwright
+
     executable = chromium_executable()
-    if executable is None:
-        _unavailable("Chromium is not installed (Debian/Ubuntu: apt-get install chromium; "
-                     "or set CHROMIUM to a Chromium/Chrome executable)")
+    assert executable is not None
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, headless=True)
         yield launched
