@@ -22,7 +22,7 @@ from trading_bot.backtest.report.data import Funnel, ReportData
 from trading_bot.backtest.report.html import Images, render_html
 from trading_bot.backtest.report.load import NoReportData, load_report_data
 
-__all__ = ["CHARTS", "Funnel", "NoReportData", "ReportData", "ReportFiles", "generate_report", "load_report_data"]
+__all__ = ["Funnel", "NoReportData", "ReportData", "ReportFiles", "generate_report", "load_report_data"]
 
 HTML_NAME = "report.html"
 
@@ -34,15 +34,15 @@ class ReportFiles:
     metrics: Metrics
 
 
-# chart name → (the section it sits in, what it shows: its label in the page)
-CHARTS = {
-    "equity": ("equity", "equity beside buy-and-hold, and drawdown"),
-    "price": ("price", "price with entries and exits"),
-    "breakdown": ("breakdown", "net PnL by strategy and regime"),
-    "funnel": ("funnel", "screener funnel"),
-    "llm_cost": ("llm-cost", "LLM cost per day by model"),
-    "llm_trade_cost": ("llm-cost", "LLM cost per trade"),
-    "calibration": ("calibration", "confidence calibration"),
+# chart name → what it shows (the SVG's label for screen readers)
+LABELS = {
+    "equity": "equity beside buy-and-hold, and drawdown",
+    "price": "price with entries and exits",
+    "breakdown": "net PnL by strategy and regime",
+    "funnel": "screener funnel",
+    "llm_cost": "LLM cost per day by model",
+    "llm_trade_cost": "LLM cost per trade",
+    "calibration": "confidence calibration",
 }
 
 
@@ -62,7 +62,7 @@ def _figures(data: ReportData, metrics: Metrics) -> dict[str, Figure | None]:
 
 def generate_report(data: ReportData, out_dir: Path, generated_at: datetime) -> ReportFiles:
     metrics = compute_metrics(data.trades, data.equity, prices=data.prices or None, start=data.start, end=data.end)
-    rendered = {name: charts.render(name, figure, CHARTS[name][1])
+    rendered = {name: charts.render(name, figure, LABELS[name])
                 for name, figure in _figures(data, metrics).items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

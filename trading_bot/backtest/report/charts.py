@@ -129,7 +129,7 @@ def price_chart(prices: Sequence[tuple[datetime, Decimal]], trades: Sequence[Clo
     figure = Figure(figsize=(11, 4.8))
     axis = figure.subplots()
     _line(axis, "close", [ts for ts, _ in prices], [float(px) for _, px in prices], color=GREY, linewidth=0.9)
-    shown = trades_on_chart(trades, instrument)
+    shown = _on_chart(trades, instrument)
     for side, marker, colour in (("long", "^", GREEN), ("short", "v", RED)):
         entries = [t for t in shown if t.side == side]
         _markers(axis, f"{side} entry", [t.entry_ts for t in entries], [float(t.entry_px or 0) for t in entries],
@@ -147,7 +147,7 @@ def price_chart(prices: Sequence[tuple[datetime, Decimal]], trades: Sequence[Clo
     return figure
 
 
-def trades_on_chart(trades: Sequence[ClosedTrade], instrument: str | None) -> list[ClosedTrade]:
+def _on_chart(trades: Sequence[ClosedTrade], instrument: str | None) -> list[ClosedTrade]:
     """The trades the price chart marks: those of its instrument with both prices known."""
     return [t for t in trades if t.entry_px is not None and t.exit_px is not None
             and (instrument is None or t.instrument == instrument)]
