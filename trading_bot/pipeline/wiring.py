@@ -1,8 +1,10 @@
 """The live pipeline's ports from settings: OKX REST (or the simulator over HTTP), the brain the
-settings ask for, the risk service, the live snapshot builder, Redis streams. One per process."""
+settings ask for, the risk service, the live snapshot builder, Redis streams. One per process;
+each task runs with a copy holding its own settings (`with_settings`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 
@@ -57,10 +59,17 @@ def build_live_ports(settings: Settings) -> Ports:
 
 
 def live_ports(settings: Settings) -> Ports:
-    """The process's ports (built on first use, after any fork)."""
+    """The process's ports (built on first use, after any fork); a task runs with
+    `with_settings(live_ports(...), its settings)`."""
     with _lock:
         key = id(settings)
         if key not in _ports:
             _ports.clear()
             _ports[key] = build_live_ports(settings)
         return _ports[key]
+
+
+def with_settings(ports: Ports, settings: Settings) -> Ports:
+    """`ports` running with `settings` (Telegram's runtime overrides applied): a copy per unit of
+    work, so a task keeps the settings it started with whatever its process's other tasks read."""
+    return dataclasses.replace(ports, config=pipeline_settings(settings))

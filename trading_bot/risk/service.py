@@ -33,9 +33,10 @@ log = get_logger(__name__)
 
 class RiskService:
     def __init__(self, db: Database, redis_client: redis.Redis | None, keys: Keys, clock: Clock,
-                 run_id: str = LIVE_RUN, limits: RiskLimits = HARD_LIMITS) -> None:
+                 run_id: str = LIVE_RUN, limits: RiskLimits = HARD_LIMITS, state: BotStateService | None = None) -> None:
+        """`state`: the bot-state service (default the plain one over `db` and `redis_client`)."""
         self.db, self.clock, self.run_id, self.limits = db, clock, run_id, limits
-        self.state = BotStateService(db, redis_client, keys, clock, run_id)
+        self.state = state or BotStateService(db, redis_client, keys, clock, run_id)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock, run_id: str = LIVE_RUN) -> RiskService:
