@@ -18,7 +18,6 @@ from trading_bot.market.exchange_source import ExchangeSource
 from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.pipeline.ports import MemoryEvents, Ports
 from trading_bot.pipeline.wiring import pipeline_settings
-from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.service import RiskService
 from trading_bot.risk.state import BotStateService
 from trading_bot.storage.db import Database
@@ -69,7 +68,7 @@ def inprocess_ports(settings: Settings, exchange: InProcessExchange, db: Databas
         db=db,
         exchange=exchange,
         brain=brain or build_brain(settings, db, MemoryAlerts(), clock, run_id),
-        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, run_id, limits_from_settings(settings),
+        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, run_id, settings.risk_limits(),
                          state),
         clock=clock,
         playbooks=PlaybookStore(db),

@@ -17,7 +17,6 @@ from trading_bot.exchange.venue_clock import bot_clock
 from trading_bot.market.service import collect as collect_snapshot
 from trading_bot.pipeline.feeds import RedisCloseFeed, RedisEvents
 from trading_bot.pipeline.ports import PipelineSettings, Ports
-from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database
 from trading_bot.storage.redis_client import get_redis
@@ -47,7 +46,7 @@ def build_live_ports(settings: Settings) -> Ports:
         db=db,
         exchange=exchange,
         brain=build_brain(settings, db, RedisAlerts(client, keys), clock),
-        risk=RiskService(db, client, keys, clock, limits=limits_from_settings(settings)),
+        risk=RiskService(db, client, keys, clock, limits=settings.risk_limits()),
         clock=clock,
         playbooks=PlaybookStore(db),
         events=RedisEvents(client, keys),
