@@ -9,9 +9,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 os.environ["TRADING_BOT_ENV_FILE"] = ""  # never read a developer's .env during tests
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE: `dev` (the default) has Hypothesis's defaults
+# (100 examples); `ci` (.ci/run) a fifth of the examples, so the unit suite stays fast, and no
+# deadline (CI shares its cores). A test that runs more asks for a multiple of the profile's count.
+hypothesis.settings.register_profile("dev")
+hypothesis.settings.register_profile("ci", max_examples=20, deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 from trading_bot.config import Settings, get_settings, load_settings  # noqa: E402
 from trading_bot.storage import migrate  # noqa: E402

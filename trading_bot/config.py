@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -19,22 +18,9 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trading_bot.domain.market import INSTRUMENT_PATTERN
+from trading_bot.risk.limits import RISK_SETTINGS, RiskLimits, check_setting, tightened_by
 
 ALNUM_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
-
-
-# Optional risk settings → (RiskLimits field they tighten, conversion). Read by risk/limits.py too.
-RISK_SETTINGS: dict[str, tuple[str, Any]] = {
-    "risk_max_trade_pct": ("max_trade_notional_pct", Decimal),
-    "risk_max_exposure_pct": ("max_total_exposure_pct", Decimal),
-    "risk_max_leverage": ("max_leverage", Decimal),
-    "risk_max_open_positions": ("max_open_positions", int),
-    "risk_max_daily_loss_pct": ("max_daily_loss_pct", Decimal),
-    "risk_max_drawdown_pct": ("max_drawdown_pct", Decimal),
-    "risk_max_stop_distance_pct": ("max_stop_distance_pct", Decimal),
-    "risk_min_reward_risk": ("min_reward_risk", Decimal),
-    "risk_cooldown_minutes": ("cooldown", lambda minutes: timedelta(minutes=minutes)),
-}
 
 
 CONFIG_EXIT_CODE = 2  # a process that ends on a ConfigError; its supervisor does not restart it
@@ -230,20 +216,8 @@ class Settings(BaseSettings):
     @field_validator(*RISK_SETTINGS, mode="after")
     @classmethod
     def _only_stricter(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None:
-            return value
-        from trading_bot.risk.limits import HARD_LIMITS, LooserLimitError
-
-        limit, convert = RISK_SETTINGS[info.field_name]
-        if (isinstance(value, Decimal) and not value.is_finite()) or value <= 0:
-            raise ValueError("expected a positive number")
-        try:
-            HARD_LIMITS.stricter(**{limit: convert(value)})
-        except LooserLimitError:
-            hard = getattr(HARD_LIMITS, limit)
-            shown = f"{int(hard.total_seconds() // 60)}" if isinstance(hard, timedelta) else str(hard)
-            bound = "at least" if limit.startswith("min_") or limit == "cooldown" else "at most"
-            raise ValueError(f"may only tighten the hard limit: expected {bound} {shown}") from None
+        if value is not None:
+            check_setting(str(info.field_name), value)
         return value
 
     @model_validator(mode="after")
@@ -295,6 +269,10 @@ class Settings(BaseSettings):
         if self.redis_url is not None:
             return self.redis_url.get_secret_value()
         return f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+
+    def risk_limits(self) -> RiskLimits:
+        """The hard limits of risk/limits.py tightened by the RISK_* settings."""
+        return tightened_by({name: getattr(self, name) for name in RISK_SETTINGS})
 
 
 _ENV_NAMES = {name: name.upper() for name in Settings.model_fields}

@@ -27,9 +27,9 @@ from typing import Any
 import redis
 from pydantic import ValidationError
 
-from trading_bot.config import RISK_SETTINGS, SECRET_FIELDS, ConfigError, Settings, validation_message
+from trading_bot.config import SECRET_FIELDS, ConfigError, Settings, validation_message
 from trading_bot.logs import get_logger
-from trading_bot.risk.limits import HARD_LIMITS, RiskLimits
+from trading_bot.risk.limits import HARD_LIMITS, RISK_SETTINGS, RiskLimits
 from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)

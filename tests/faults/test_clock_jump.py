@@ -31,7 +31,10 @@ from trading_bot.risk.service import RiskService
 from trading_bot.risk.state import StateRecord
 from trading_bot.risk.status import BotState
 from trading_bot.risk.verdict import Escalation, Rule
+from trading_bot.storage.db import Database
 from trading_bot.storage.models import Trade
+from trading_bot.storage.redis_client import get_redis
+from trading_bot.storage.streams import Keys
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(420)]
 JUMP_SECONDS = 2 * 86400
@@ -47,7 +50,9 @@ DAY_LOSS = Decimal("1.04")  # the day "began" 4 % above the equity now: over the
 
 def test_clock_jumps_two_days_twice(db_url: str, namespace: str, redis_url: str, tmp_path: Path) -> None:
     with running_bot(db_url, redis_url, namespace, tmp_path, SIM_SEED=SEED) as bot:
-        risk = RiskService.from_settings(bot.stack.settings, bot_clock(bot.stack.settings))
+        settings = bot.stack.settings
+        risk = RiskService(Database.from_settings(settings), get_redis(settings), Keys(settings.redis_namespace),
+                           bot_clock(settings), limits=settings.risk_limits())
         account, public, market = (bot.stack.okx(api) for api in (AccountAPI, PublicAPI, MarketAPI))
         wait_until(lambda: cycle_rows.filled(bot.db), 150, "an entry to fill", lambda: cycle_rows.describe(bot.db))
 

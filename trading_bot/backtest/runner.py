@@ -9,6 +9,7 @@ the journal holds the whole result; a stop request (Ctrl-C) ends the loop betwee
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.closing import ReviewGate, journal_pending_closes, review_pending
 from trading_bot.pipeline.flow import run_cycle
-from trading_bot.pipeline.inprocess import inprocess_ports
+from trading_bot.pipeline.inprocess import VenueCloseFeed, inprocess_ports
 from trading_bot.pipeline.ports import Ports, RecentTradesMemo
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.account import upsert_account
@@ -143,13 +144,14 @@ def prepare(planned: Plan | BacktestSpec, settings: Settings, db: Database, brai
     settings = settings.model_copy(update={"cycle_seconds": int(spec.cycle.total_seconds())})
     snapshot = backtest_snapshots(exchange, spec.instrument, settings.snapshot_bars, exchange.server_time(),
                                   planned.slots[-1])
-    ports = inprocess_ports(settings, exchange, db, spec.run_id, brain=brain, snapshot=snapshot, seed=spec.seed)
-    ports.playbooks = playbooks or RunPlaybookStore(db)
-    closes = ports.closes
-    ports.risk.state = RunStateService(db, Keys(settings.redis_namespace), exchange.clock, spec.run_id,
-                                       generation=lambda: closes.seen)  # type: ignore[attr-defined]
-    ports.buffer_stages = True
-    ports.recent_trades = RecentTradesMemo(lambda: closes.seen)  # type: ignore[attr-defined]
+    closes = VenueCloseFeed(exchange)
+    state = RunStateService(db, Keys(settings.redis_namespace), exchange.clock, spec.run_id,
+                            generation=lambda: closes.seen)
+    ports = dataclasses.replace(
+        inprocess_ports(settings, exchange, db, spec.run_id, brain=brain, snapshot=snapshot, seed=spec.seed,
+                        closes=closes, state=state),
+        playbooks=playbooks or RunPlaybookStore(db), buffer_stages=True,
+        recent_trades=RecentTradesMemo(lambda: closes.seen))
     return Backtest(spec, exchange, ports, planned.slots, exchange.server_time())
 
 

@@ -1,7 +1,7 @@
 """The risk limits as the brain needs to know them: stated in the analyst's prompt and respected by
 the offline rules brain so its orders pass the gate. The gate (risk/gate.py) enforces the limits
 whatever the brain says; this is only a view of the limits in force (`risk/limits.py`), which the
-pipeline passes in with `RiskEnvelope.from_limits(limits_from_settings(settings))`."""
+pipeline passes in with `RiskEnvelope.from_limits(settings.risk_limits())`."""
 
 from __future__ import annotations
 

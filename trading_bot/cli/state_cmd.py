@@ -16,14 +16,17 @@ from trading_bot.risk.service import RiskService
 from trading_bot.risk.state import StateRecord, TransitionRefused
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN
+from trading_bot.storage.redis_client import get_redis
 from trading_bot.storage.repos import risk_counters, risk_rejections
+from trading_bot.storage.streams import Keys
 
 RUN_OPTION = typer.Option(LIVE_RUN, "--run-id", help="Which run (the live bot is 'live').")
 
 
 def _service(settings: Settings, run_id: str) -> RiskService:
     db = Database.from_settings(settings)
-    return RiskService.from_settings(settings, clock_for_command(settings, db, run_id), run_id)
+    return RiskService(db, get_redis(settings), Keys(settings.redis_namespace), clock_for_command(settings, db, run_id),
+                       run_id, settings.risk_limits())
 
 
 def _actor() -> str:

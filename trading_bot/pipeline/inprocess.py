@@ -18,8 +18,8 @@ from trading_bot.market.exchange_source import ExchangeSource
 from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.pipeline.ports import MemoryEvents, Ports
 from trading_bot.pipeline.wiring import pipeline_settings
-from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.service import RiskService
+from trading_bot.risk.state import BotStateService
 from trading_bot.storage.db import Database
 from trading_bot.storage.streams import Keys
 
@@ -60,19 +60,22 @@ def exchange_snapshots(exchange: InProcessExchange, lookback: int):  # noqa: ANN
 
 
 def inprocess_ports(settings: Settings, exchange: InProcessExchange, db: Database, run_id: str,
-                    brain: Brain | None = None, snapshot=None, seed: int = 0) -> Ports:  # noqa: ANN001
+                    brain: Brain | None = None, snapshot=None, seed: int = 0,  # noqa: ANN001
+                    closes: VenueCloseFeed | None = None, state: BotStateService | None = None) -> Ports:
+    """`closes` and `state` default to a feed of `exchange`'s closes and the plain bot-state service."""
     clock = exchange.clock
     return Ports(
         db=db,
         exchange=exchange,
         brain=brain or build_brain(settings, db, MemoryAlerts(), clock, run_id),
-        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, run_id, limits_from_settings(settings)),
+        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, run_id, settings.risk_limits(),
+                         state),
         clock=clock,
         playbooks=PlaybookStore(db),
         events=MemoryEvents(),
         snapshot=snapshot or exchange_snapshots(exchange, settings.snapshot_bars),
         config=pipeline_settings(settings),
-        closes=VenueCloseFeed(exchange),
+        closes=closes or VenueCloseFeed(exchange),
         run_id=run_id,
         rng=random.Random(seed),
     )

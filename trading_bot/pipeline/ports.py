@@ -45,8 +45,11 @@ class PipelineSettings:
     confirm_timeout_seconds: float = 30.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ports:
+    """Frozen: a task runs with its own copy (`dataclasses.replace`, e.g. its settings as `config`),
+    so the tasks that share a process, on worker-brain's threads too, never see each other's."""
+
     db: Database
     exchange: Exchange
     brain: Brain

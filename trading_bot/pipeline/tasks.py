@@ -22,7 +22,7 @@ from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
 from trading_bot.pipeline.locks import REFLECTION_TURN_SECONDS, cycle_locks, reflection_turn
 from trading_bot.pipeline.ports import Ports
 from trading_bot.pipeline.schedule import slot_for
-from trading_bot.pipeline.wiring import live_ports, pipeline_settings
+from trading_bot.pipeline.wiring import live_ports, with_settings
 from trading_bot.runtime_config import effective_settings
 from trading_bot.storage.outage import STORAGE_OUTAGE, is_storage_outage
 from trading_bot.storage.redis_client import get_redis
@@ -41,8 +41,7 @@ MAX_BACKOFF_SECONDS = 8
 def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     """Beat's entry point (queue market): claim the slot and the instrument, then collect."""
     settings = current_settings()
-    ports = live_ports(get_settings())
-    ports.config = pipeline_settings(settings)
+    ports = with_settings(live_ports(get_settings()), settings)
     now = ports.clock.now()
     slot = slot_for(now, settings.cycle_seconds, settings.cycle_offset_seconds) if trigger == "beat" else now
     cycle_id = cycle_id_for(inst_id, slot, trigger=trigger)
@@ -81,9 +80,9 @@ def current_settings() -> Settings:
 def _run_step(task: Task, step: str, cycle_id: str, checks: int = 0) -> None:
     """One step of the cycle. `checks` counts confirm's fill checks before this one; the task's
     `request.retries` counts only the retries of errors, so the two budgets never mix."""
-    ports = live_ports(get_settings())
+    process = live_ports(get_settings())
     try:
-        ports.config = pipeline_settings(current_settings())
+        ports = with_settings(process, current_settings())
         row = repo.get_cycle(ports.db, cycle_id)
     except STORAGE_OUTAGE as exc:  # nothing ran yet: try again later, or leave the cycle to the sweeper
         if task.request.retries < STORAGE_RETRIES:
@@ -169,23 +168,19 @@ confirm = _step_task("confirm")
 
 
 def _in_reflection_turn(what: str, work: Callable[[Ports], object], wait_seconds: float = 0.0) -> None:
-    """Run `work` holding the reflection turn; a scheduled task skips when another holds it."""
+    """Run `work` holding the reflection turn, with the settings in force when it got the turn; a
+    scheduled task skips when another holds it."""
     settings = get_settings()
     with reflection_turn(settings, wait_seconds) as mine:
         if not mine:
             log.info("reflection task skipped: another holds the turn", task=what, waited_seconds=wait_seconds)
             return
-        work(live_ports(settings))
+        work(with_settings(live_ports(settings), current_settings()))
 
 
 def _journal_and_review(ports: Ports) -> None:
     closing.journal_pending_closes(ports)
     closing.review_pending(ports)
-
-
-def _deep_if_due(ports: Ports) -> None:
-    ports.config = pipeline_settings(current_settings())
-    closing.maybe_reflect_deeply(ports)
 
 
 @app.task(name="reflect.journal_closes", acks_late=True, ignore_result=True)
@@ -203,7 +198,7 @@ def deep_reflection() -> None:
 
 @app.task(name="reflect.check_deep", acks_late=True, ignore_result=True)
 def check_deep() -> None:
-    _in_reflection_turn("deep reflection check", _deep_if_due)
+    _in_reflection_turn("deep reflection check", closing.maybe_reflect_deeply)
 
 
 @app.task(name="maintenance.sweep_cycles", acks_late=True, ignore_result=True)
@@ -213,7 +208,7 @@ def sweep_cycles() -> None:
     from trading_bot.pipeline.sweep import SweepPolicy, service_restarts, sweep
 
     settings = current_settings()
-    ports = live_ports(get_settings())
+    ports = with_settings(live_ports(get_settings()), settings)
     policy = SweepPolicy.from_settings(settings)
     restarts = service_restarts(get_redis(settings), ports.db, ports.clock.now(), settings.market_speed)
     sweep(ports, cycle_locks(settings), policy, settings.instruments, restarts,

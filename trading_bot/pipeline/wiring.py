@@ -1,8 +1,10 @@
 """The live pipeline's ports from settings: OKX REST (or the simulator over HTTP), the brain the
-settings ask for, the risk service, the live snapshot builder, Redis streams. One per process."""
+settings ask for, the risk service, the live snapshot builder, Redis streams. One per process;
+each task runs with a copy holding its own settings (`with_settings`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 
@@ -15,7 +17,6 @@ from trading_bot.exchange.venue_clock import bot_clock
 from trading_bot.market.service import collect as collect_snapshot
 from trading_bot.pipeline.feeds import RedisCloseFeed, RedisEvents
 from trading_bot.pipeline.ports import PipelineSettings, Ports
-from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database
 from trading_bot.storage.redis_client import get_redis
@@ -45,7 +46,7 @@ def build_live_ports(settings: Settings) -> Ports:
         db=db,
         exchange=exchange,
         brain=build_brain(settings, db, RedisAlerts(client, keys), clock),
-        risk=RiskService(db, client, keys, clock, limits=limits_from_settings(settings)),
+        risk=RiskService(db, client, keys, clock, limits=settings.risk_limits()),
         clock=clock,
         playbooks=PlaybookStore(db),
         events=RedisEvents(client, keys),
@@ -57,10 +58,17 @@ def build_live_ports(settings: Settings) -> Ports:
 
 
 def live_ports(settings: Settings) -> Ports:
-    """The process's ports (built on first use, after any fork)."""
+    """The process's ports (built on first use, after any fork); a task runs with
+    `with_settings(live_ports(...), its settings)`."""
     with _lock:
         key = id(settings)
         if key not in _ports:
             _ports.clear()
             _ports[key] = build_live_ports(settings)
         return _ports[key]
+
+
+def with_settings(ports: Ports, settings: Settings) -> Ports:
+    """`ports` running with `settings` (Telegram's runtime overrides applied): a copy per unit of
+    work, so a task keeps the settings it started with whatever its process's other tasks read."""
+    return dataclasses.replace(ports, config=pipeline_settings(settings))

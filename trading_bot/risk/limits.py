@@ -14,13 +14,11 @@ Boundaries (a value exactly at a limit):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from trading_bot.config import Settings
+from typing import Any
 
 MAX_DAILY_LOSS_PCT = Decimal("3")  # % of equity at 00:00 UTC; a loss of 3 % or more halts
 MAX_DRAWDOWN_PCT = Decimal("10")  # % below peak equity; 10 % or more is an EMERGENCY HALT
@@ -110,14 +108,41 @@ def _is_at_least_as_strict(value: object, hard: object, direction: str) -> bool:
 
 HARD_LIMITS = RiskLimits()
 
+# The optional RISK_* settings (config.py) → the RiskLimits field each tightens, and its conversion.
+# The settings import this table, never the reverse: the limits know nothing of the configuration.
+RISK_SETTINGS: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "risk_max_trade_pct": ("max_trade_notional_pct", Decimal),
+    "risk_max_exposure_pct": ("max_total_exposure_pct", Decimal),
+    "risk_max_leverage": ("max_leverage", Decimal),
+    "risk_max_open_positions": ("max_open_positions", int),
+    "risk_max_daily_loss_pct": ("max_daily_loss_pct", Decimal),
+    "risk_max_drawdown_pct": ("max_drawdown_pct", Decimal),
+    "risk_max_stop_distance_pct": ("max_stop_distance_pct", Decimal),
+    "risk_min_reward_risk": ("min_reward_risk", Decimal),
+    "risk_cooldown_minutes": ("cooldown", lambda minutes: timedelta(minutes=minutes)),
+}
 
-def limits_from_settings(settings: Settings) -> RiskLimits:
-    """The hard limits tightened by the optional RISK_* settings (validated in config.py)."""
-    from trading_bot.config import RISK_SETTINGS
 
+def check_setting(setting: str, value: Decimal | int) -> None:
+    """Raise ValueError, its message the rest of the setting's error line, unless `value` of the
+    RISK_* `setting` is positive and tightens its hard limit."""
+    limit, convert = RISK_SETTINGS[setting]
+    if (isinstance(value, Decimal) and not value.is_finite()) or value <= 0:
+        raise ValueError("expected a positive number")
+    try:
+        HARD_LIMITS.stricter(**{limit: convert(value)})
+    except LooserLimitError:
+        hard = getattr(HARD_LIMITS, limit)
+        shown = f"{int(hard.total_seconds() // 60)}" if isinstance(hard, timedelta) else str(hard)
+        bound = "at most" if _direction(limit) == _UPPER else "at least"
+        raise ValueError(f"may only tighten the hard limit: expected {bound} {shown}") from None
+
+
+def tightened_by(settings: Mapping[str, object]) -> RiskLimits:
+    """The hard limits tightened by the RISK_* settings' values (by setting name; None: unset)."""
     overrides = {}
     for setting, (limit, convert) in RISK_SETTINGS.items():
-        value = getattr(settings, setting)
+        value = settings.get(setting)
         if value is not None:
             overrides[limit] = convert(value)
     return HARD_LIMITS.stricter(**overrides)

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import redis
 
 from trading_bot.clock import Clock
-from trading_bot.config import Settings
 from trading_bot.domain.decision import Decision
 from trading_bot.domain.orders import Account, Position
 from trading_bot.logs import get_logger
@@ -18,13 +17,12 @@ from trading_bot.exchange.base import Exchange
 from trading_bot.risk import emergency
 from trading_bot.risk.emergency import EmergencyReport
 from trading_bot.risk.gate import account_escalation, check
-from trading_bot.risk.limits import HARD_LIMITS, RiskLimits, limits_from_settings
+from trading_bot.risk.limits import HARD_LIMITS, RiskLimits
 from trading_bot.risk.market import MarketView
 from trading_bot.risk.state import BotStateService, StateRecord
 from trading_bot.risk.verdict import Verdict
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import LIVE_RUN
-from trading_bot.storage.redis_client import get_redis
 from trading_bot.storage.repos import risk_rejections
 from trading_bot.storage.streams import Keys
 
@@ -33,14 +31,10 @@ log = get_logger(__name__)
 
 class RiskService:
     def __init__(self, db: Database, redis_client: redis.Redis | None, keys: Keys, clock: Clock,
-                 run_id: str = LIVE_RUN, limits: RiskLimits = HARD_LIMITS) -> None:
+                 run_id: str = LIVE_RUN, limits: RiskLimits = HARD_LIMITS, state: BotStateService | None = None) -> None:
+        """`state`: the bot-state service (default the plain one over `db` and `redis_client`)."""
         self.db, self.clock, self.run_id, self.limits = db, clock, run_id, limits
-        self.state = BotStateService(db, redis_client, keys, clock, run_id)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock, run_id: str = LIVE_RUN) -> RiskService:
-        return cls(Database.from_settings(settings), get_redis(settings), Keys(settings.redis_namespace), clock,
-                   run_id, limits_from_settings(settings))
+        self.state = state or BotStateService(db, redis_client, keys, clock, run_id)
 
     def evaluate(self, decision: Decision, account: Account, positions: Sequence[Position], market: MarketView,
                  cycle_id: str | None = None) -> Verdict:

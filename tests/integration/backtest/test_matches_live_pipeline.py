@@ -25,7 +25,6 @@ from trading_bot.pipeline.flow import run_cycle
 from trading_bot.pipeline.inprocess import exchange_snapshots
 from trading_bot.pipeline.ports import MemoryEvents, Ports
 from trading_bot.pipeline.wiring import pipeline_settings
-from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database
 from trading_bot.storage.streams import Keys
@@ -78,7 +77,7 @@ def live_style_run(sim, settings: Settings, db: Database) -> None:  # noqa: ANN0
     clock = ManualClock(exchange.server_time())
     ports = Ports(
         db=db, exchange=exchange, brain=build_brain(settings, db, MemoryAlerts(), clock, "live"),
-        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, "live", limits_from_settings(settings)),
+        risk=RiskService(db, None, Keys(settings.redis_namespace), clock, "live", settings.risk_limits()),
         clock=clock, playbooks=PlaybookStore(db), events=MemoryEvents(),
         snapshot=exchange_snapshots(exchange, settings.snapshot_bars),  # type: ignore[arg-type]
         config=pipeline_settings(settings), closes=SimCloseFeed(sim), run_id="live", rng=random.Random(0),

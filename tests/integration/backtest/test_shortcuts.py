@@ -6,6 +6,7 @@ The window includes losing streaks that put the bot in COOLDOWN and out again.""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from trading_bot.brain.playbook import PlaybookStore
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings
 from trading_bot.pipeline.flow import follow_up
-from trading_bot.risk.state import BotStateService
+from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database, engine_for
 from trading_bot.storage.run_journal import RunJournal
 from trading_bot.storage.models import AccountSnapshot, BotStateEvent, DecisionCycle, PlaybookVersion, ReflectionLog
@@ -62,8 +63,9 @@ def test_shortcuts_give_the_same_run(shared_dir: Path, backtest_settings: Settin
             backtest = prepare(plan(spec), settings, db)
             if not shortcuts:  # the live path's pieces
                 ports = backtest.ports
-                ports.risk.state = BotStateService(db, None, Keys(settings.redis_namespace), ports.clock, "bt-sc")
-                ports.playbooks, ports.buffer_stages, ports.recent_trades = PlaybookStore(db), False, None
+                risk = RiskService(db, None, Keys(settings.redis_namespace), ports.clock, "bt-sc", ports.risk.limits)
+                backtest.ports = dataclasses.replace(ports, risk=risk, playbooks=PlaybookStore(db),
+                                                     buffer_stages=False, recent_trades=None)
             run(backtest, after=None if shortcuts else follow_up)
             records.append(_record(db))
             if isinstance(db, CycleTransactionDatabase):

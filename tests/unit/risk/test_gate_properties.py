@@ -1,6 +1,7 @@
 """Property test: random and adversarial decisions, accounts, books and markets (see worlds.py).
 The gate never raises, HOLD/CLOSE always pass, and every approved order satisfies every limit as
-re-computed independently by `oracle.violations`. 10,000 examples: the gate is pure and fast."""
+re-computed independently by `oracle.violations`. A hundred times the Hypothesis profile's count
+(dev 10,000 examples, ci 2,000; tests/conftest.py): the gate is pure and fast."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from tests.unit.risk.oracle import violations
 from trading_bot.risk.gate import check
 from trading_bot.risk.verdict import Rule
 
-EXAMPLES = 10_000
+EXAMPLES = 100 * settings().max_examples
+# The worlds reach every rule in 10,000 examples (the rarest, such as `margin`, in about one world
+# of a thousand): checked at that count, not in the ci profile's shorter run.
+EVERY_RULE_AT = 10_000
 
 world_strategy = st.builds(
     worlds.build,
@@ -50,5 +54,6 @@ def test_every_approved_order_satisfies_every_limit():
     assert total >= EXAMPLES
     assert outcomes[Rule.ALL_LIMITS] >= total * 0.02, outcomes  # the property is not vacuous
     assert outcomes[Rule.INTERNAL_ERROR] == 0, outcomes  # adversarial inputs are caught by name, not by accident
-    unseen = set(Rule) - {rule for rule, n in outcomes.items() if n} - {Rule.INTERNAL_ERROR, Rule.LIQUIDATION}
-    assert not unseen, unseen  # liquidation cannot trip within the hard limits (see test_gate_order)
+    if total >= EVERY_RULE_AT:
+        unseen = set(Rule) - {rule for rule, n in outcomes.items() if n} - {Rule.INTERNAL_ERROR, Rule.LIQUIDATION}
+        assert not unseen, unseen  # liquidation cannot trip within the hard limits (see test_gate_order)

@@ -64,13 +64,12 @@ def test_non_finite_or_mistyped_limits_are_refused(value):
 
 def test_settings_may_tighten_limits():
     from trading_bot.config import load_settings
-    from trading_bot.risk.limits import limits_from_settings
 
     settings = load_settings(risk_max_leverage="2", risk_cooldown_minutes="45", risk_max_open_positions="1")
-    tightened = limits_from_settings(settings)
+    tightened = settings.risk_limits()
     assert (tightened.max_leverage, tightened.cooldown, tightened.max_open_positions) == (
         D(2), timedelta(minutes=45), 1)
-    assert limits_from_settings(load_settings()) == HARD_LIMITS
+    assert load_settings().risk_limits() == HARD_LIMITS
 
 
 @pytest.mark.parametrize("variable, value, message", [

@@ -3,7 +3,6 @@ limit tightened by RISK_MAX_OPEN_POSITIONS), and whether new entries are allowed
 
 from __future__ import annotations
 
-from trading_bot.risk.limits import limits_from_settings
 from trading_bot.risk.status import BotState
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import esc, number
@@ -15,7 +14,7 @@ from trading_bot.telegram.views.state import describe
 def count_view(deps: BotDeps, request: Request) -> Reply:
     if request.args:
         raise UsageError("usage: /count (no arguments)")
-    limit = limits_from_settings(deps.settings).max_open_positions
+    limit = deps.settings.risk_limits().max_open_positions
     book = open_book(deps)
     held = len(book.lines)
     lines = [f"<b>Open positions</b> {held} of {limit} · {max(limit - held, 0)} free"]
