@@ -5,7 +5,9 @@ code 2.
 A process imports only the module of the command it runs: `trading-bot --help` lists COMMANDS
 without importing any, `trading-bot ws-public` never loads the brain, pandas or the simulator,
 which keeps the start fast (benchmarks/bench_startup.py) and every long-running role small
-(benchmarks/bench_run_memory.py). Tests (`from trading_bot.cli import app`) get every command.
+(benchmarks/bench_run_memory.py). A command module imports at its top only what its parser needs;
+what the command works with is imported in its body, so its `--help` stays fast too. Tests
+(`from trading_bot.cli import app`) get every command.
 """
 
 from __future__ import annotations
