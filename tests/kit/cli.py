@@ -21,6 +21,30 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+PROBE = """
+import sys
+from trading_bot.cli import main
+sys.argv = ["trading-bot", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as stop:
+    assert stop.code in (0, None), stop.code
+print("MODULES", *sorted(sys.modules))
+"""
+
+
+def modules_after(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules a `trading-bot ARGS` process has imported when it ends (it must succeed)."""
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], env=env if env is not None else clean_env(),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.rsplit("MODULES", 1)[1].split())
+
+
+def of_packages(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in packages)
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -8,7 +8,7 @@ import typer
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
 from trading_bot.clock import parse_iso, start_of_utc_day
-from trading_bot.storage.models import LIVE_RUN
+from trading_bot.storage import LIVE_RUN
 
 
 def register(app: typer.Typer) -> None:

@@ -43,9 +43,11 @@ class EmbeddedHandles:
 
 def start_embedded(settings: Settings, postgres: bool = True, redis: bool = True) -> EmbeddedHandles:
     """Start the embedded services the settings call for (unset URLs); report what was started."""
+    handles = EmbeddedHandles(started=[])
+    if not (postgres and settings.embedded_database) and not (redis and settings.embedded_redis):
+        return handles  # without importing the services (psutil)
     from trading_bot.services.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServiceError
 
-    handles = EmbeddedHandles(started=[])
     try:
         if postgres and settings.embedded_database:
             pg = EmbeddedPostgres(settings.var_dir, settings.embedded_pg_port)

@@ -10,11 +10,6 @@ from rich.table import Table
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
 from trading_bot.config import INSTRUMENT_PATTERN
-from trading_bot.pipeline.flow import run_cycle
-from trading_bot.pipeline.ids import cycle_id_for
-from trading_bot.pipeline.locks import cycle_locks
-from trading_bot.pipeline.wiring import live_ports
-from trading_bot.storage.repos.cycles import get_cycle
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +22,12 @@ def register(app: typer.Typer) -> None:
         """Run one decision cycle now (collect → screen → analyze → risk check → execute → confirm →
         journal) against the configured exchange, and print its timeline. Needs the venue (the
         simulator of `trading-bot run`/`trading-bot sim`, or OKX) but no Celery worker."""
+        from trading_bot.pipeline.flow import run_cycle
+        from trading_bot.pipeline.ids import cycle_id_for
+        from trading_bot.pipeline.locks import cycle_locks
+        from trading_bot.pipeline.wiring import live_ports
+        from trading_bot.storage.repos.cycles import get_cycle
+
         settings = bootstrap()
         if not INSTRUMENT_PATTERN.match(instrument):
             raise fail(f"{instrument!r} is not an OKX USDT perpetual swap id (like BTC-USDT-SWAP)", 2)

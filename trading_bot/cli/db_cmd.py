@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command
-from trading_bot.storage import migrate
 
 
 def register(app: typer.Typer) -> None:
@@ -15,6 +14,8 @@ def register(app: typer.Typer) -> None:
     @db.command("upgrade")
     def upgrade(revision: str = typer.Argument("head", help="Target revision (default: head).")) -> None:
         """Apply migrations up to REVISION."""
+        from trading_bot.storage import migrate
+
         settings = bootstrap()
         with embedded_for_command(settings):
             migrate.upgrade(settings.database_dsn(), revision)
@@ -23,6 +24,8 @@ def register(app: typer.Typer) -> None:
     @db.command("downgrade")
     def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. 'base' or '-1'.")) -> None:
         """Revert migrations down to REVISION ('base' empties the schema)."""
+        from trading_bot.storage import migrate
+
         settings = bootstrap()
         with embedded_for_command(settings):
             migrate.downgrade(settings.database_dsn(), revision)
@@ -31,6 +34,8 @@ def register(app: typer.Typer) -> None:
     @db.command("current")
     def current() -> None:
         """Show the database's revision and the newest available one."""
+        from trading_bot.storage import migrate
+
         settings = bootstrap()
         with embedded_for_command(settings):
             now = migrate.current_revision(settings.database_dsn())

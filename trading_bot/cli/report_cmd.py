@@ -9,7 +9,7 @@ import typer
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
 from trading_bot.clock import SystemClock, parse_iso
-from trading_bot.storage.models import LIVE_RUN
+from trading_bot.storage import LIVE_RUN
 
 
 def _time(option: str, text: str | None) -> datetime | None:

@@ -16,7 +16,6 @@ from trading_bot.exchange.sim import credentials as sim_credentials
 from trading_bot.services import ports
 from trading_bot.services.roles import ROLES
 from trading_bot.services.supervisor import ProcessSpec, Supervisor, resolve_command
-from trading_bot.storage import migrate
 
 
 def flower_basic_auth(settings: Settings) -> str:
@@ -79,6 +78,8 @@ def register(app: typer.Typer) -> None:
         Redis and the simulator. Ctrl-C (SIGINT) or SIGTERM stops everything it started. A role that
         cannot work (a setting it needs, its port taken, exit code 2) is reported once and not
         restarted; the others run on. Exit code 2 when no role is left running."""
+        from trading_bot.storage import migrate
+
         settings = bootstrap()
         handles = start_embedded(settings)
         for name in handles.started:

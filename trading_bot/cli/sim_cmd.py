@@ -6,6 +6,7 @@ import asyncio
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.live import Live
@@ -14,11 +15,11 @@ from rich.table import Table
 from trading_bot.cli.common import bootstrap, console, fail
 from trading_bot.clock import from_ms, parse_iso
 from trading_bot.config import CONFIG_EXIT_CODE, Settings
-from trading_bot.exchange.sim import credentials, persistence
-from trading_bot.exchange.sim.files import DataFileError
-from trading_bot.exchange.sim.runtime import SimSpec, build_clock, build_venue
-from trading_bot.exchange.sim.server import ServerOptions, SimServer
 from trading_bot.services import ports
+
+if TYPE_CHECKING:
+    from trading_bot.exchange.sim.runtime import SimSpec
+    from trading_bot.exchange.sim.server import SimServer
 
 FAST_FORWARD = 5.0  # above this speed the progress display replaces the log lines
 
@@ -43,6 +44,11 @@ def register(app: typer.Typer) -> None:
         """Serve an OKX v5-compatible exchange: python-okx and the bot's WebSocket client run against it
         unchanged. Credentials come from SIM_API_KEY/SIM_API_SECRET/SIM_PASSPHRASE or are generated into
         VAR_DIR/sim/credentials.json. State is saved to VAR_DIR/sim/state.json and restored on restart."""
+        from trading_bot.exchange.sim import credentials, persistence
+        from trading_bot.exchange.sim.files import DataFileError
+        from trading_bot.exchange.sim.runtime import SimSpec, build_clock, build_venue
+        from trading_bot.exchange.sim.server import ServerOptions, SimServer
+
         settings = bootstrap()
         path = state_path(settings)
         resume = persistence.saved_time(path) if path.exists() and not fresh else None

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 
 from trading_bot.cli.common import bootstrap, console, embedded_for_command, fail
-from trading_bot.cli.clocks import clock_for_command
 from trading_bot.clock import start_of_utc_day
 from trading_bot.config import ConfigError, Settings
-from trading_bot.risk.account_rules import daily_loss_pct, drawdown_pct
-from trading_bot.risk.service import RiskService
-from trading_bot.risk.state import StateRecord, TransitionRefused
-from trading_bot.storage.db import Database
-from trading_bot.storage.models import LIVE_RUN
-from trading_bot.storage.redis_client import get_redis
-from trading_bot.storage.repos import risk_counters, risk_rejections
-from trading_bot.storage.streams import Keys
+from trading_bot.storage import LIVE_RUN
+
+if TYPE_CHECKING:
+    from trading_bot.risk.service import RiskService
+    from trading_bot.risk.state import StateRecord
 
 RUN_OPTION = typer.Option(LIVE_RUN, "--run-id", help="Which run (the live bot is 'live').")
 
 
 def _service(settings: Settings, run_id: str) -> RiskService:
+    from trading_bot.cli.clocks import clock_for_command
+    from trading_bot.risk.service import RiskService
+    from trading_bot.storage.db import Database
+    from trading_bot.storage.redis_client import get_redis
+    from trading_bot.storage.streams import Keys
+
     db = Database.from_settings(settings)
     return RiskService(db, get_redis(settings), Keys(settings.redis_namespace), clock_for_command(settings, db, run_id),
                        run_id, settings.risk_limits())
@@ -43,6 +46,9 @@ def _describe(record: StateRecord) -> str:
 
 
 def _show(service: RiskService, history: int) -> None:
+    from trading_bot.risk.account_rules import daily_loss_pct, drawdown_pct
+    from trading_bot.storage.repos import risk_counters, risk_rejections
+
     status = service.state.status()
     with service.db.session() as session:
         equity = risk_counters.latest_equity(session, service.run_id)
@@ -101,6 +107,8 @@ def register(app: typer.Typer) -> None:
                                                  "position at market now, through the configured exchange."),
              run_id: str = RUN_OPTION) -> None:
         """Stop new entries until `trading-bot resume` (open positions keep their stop-loss)."""
+        from trading_bot.risk.state import TransitionRefused
+
         settings = bootstrap()
         with embedded_for_command(settings, postgres=True, redis=True):
             service = _service(settings, run_id)
@@ -118,6 +126,8 @@ def register(app: typer.Typer) -> None:
     def resume(reason: str = typer.Option("", "--reason", help="Why (stored with the event and alerted)."),
                run_id: str = RUN_OPTION) -> None:
         """Resume trading after a HALT or an EMERGENCY HALT (a cooldown ends by itself)."""
+        from trading_bot.risk.state import TransitionRefused
+
         settings = bootstrap()
         with embedded_for_command(settings, postgres=True, redis=True):
             try:

@@ -10,8 +10,10 @@ simulator's bars, whole files), and its callers describe the bar it finds with `
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal, **volumes: Decimal) -> str | None:
@@ -44,6 +46,8 @@ def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal, **v
 def first_bad_bar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
                   *volumes: np.ndarray) -> int | None:
     """Index of the first bar breaking the rule (NaN counts as not finite), or None."""
+    import numpy as np  # here: `Candle` checks its bars with `bar_problem` in processes that never load numpy
+
     with np.errstate(invalid="ignore"):
         good = (np.isfinite(open_) & np.isfinite(high) & np.isfinite(low) & np.isfinite(close) & (low > 0)
                 & (high >= np.maximum(open_, close)) & (low <= np.minimum(open_, close)))

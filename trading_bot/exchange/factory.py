@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from trading_bot.config import Settings
 from trading_bot.exchange.okx.endpoints import OkxEndpoints, resolve_endpoints
-from trading_bot.exchange.okx.rest import OkxRest
-from trading_bot.exchange.okx.retry import RetryPolicy
-from trading_bot.exchange.okx.transport import OkxTransport
+
+if TYPE_CHECKING:
+    from trading_bot.exchange.okx.rest import OkxRest
 
 
 def build_okx(settings: Settings, endpoints: OkxEndpoints | None = None) -> OkxRest:
     """The REST adapter for the configured venue; instruments are loaded on first use and cached."""
+    # python-okx and httpx load only here: a command that reads the simulator's clock while it is
+    # down (shared_okx: no credentials file) falls back without them, and one on OKX never needs them
+    from trading_bot.exchange.okx.rest import OkxRest
+    from trading_bot.exchange.okx.retry import RetryPolicy
+    from trading_bot.exchange.okx.transport import OkxTransport
+
     transport = OkxTransport(
         endpoints or resolve_endpoints(settings),
         timeout_seconds=settings.okx_timeout_seconds,

@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from trading_bot.storage import LIVE_RUN
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -42,7 +44,6 @@ NAMING = {
 
 Money = Numeric(asdecimal=True)
 Tz = DateTime(timezone=True)
-LIVE_RUN = "live"
 
 
 class Base(DeclarativeBase):
