@@ -10,8 +10,10 @@ simulator's bars, whole files), and its callers describe the bar it finds with `
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal, **volumes: Decimal) -> str | None:
@@ -41,8 +43,8 @@ def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal, **v
     return None
 
 
-def first_bad_bar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-                  *volumes: np.ndarray) -> int | None:
+def first_bad_bar(open_: NDArray[np.floating[Any]], high: NDArray[np.floating[Any]], low: NDArray[np.floating[Any]], close: NDArray[np.floating[Any]],
+                  *volumes: NDArray[np.floating[Any]]) -> int | None:
     """Index of the first bar breaking the rule (NaN counts as not finite), or None."""
     with np.errstate(invalid="ignore"):
         good = (np.isfinite(open_) & np.isfinite(high) & np.isfinite(low) & np.isfinite(close) & (low > 0)
@@ -56,6 +58,8 @@ def first_bad_bar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: n
 
 def float_bar_problem(open_: float, high: float, low: float, close: float, **volumes: float) -> str:
     """`bar_problem` of a bar of floats (as `first_bad_bar` found it), in their shortest decimal form."""
-    as_decimal = lambda value: Decimal(repr(float(value)))  # noqa: E731
+    def as_decimal(value: float) -> Decimal:
+        return Decimal(repr(float(value)))
+
     return bar_problem(as_decimal(open_), as_decimal(high), as_decimal(low), as_decimal(close),
                        **{name: as_decimal(value) for name, value in volumes.items()}) or "breaks the candle rule"

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from pyarrow import feather
 from pydantic import ValidationError
 
@@ -50,9 +51,9 @@ class CandleTable:
     """Rows of a candle file, oldest first, every one obeying the candle rule."""
 
     path: Path
-    ts_ms: np.ndarray  # int64 bar open time
-    rows: np.ndarray  # the data row (1-based, file order) each bar comes from
-    columns: dict[str, np.ndarray]  # OHLCV (+ volume_ccy, volume_quote, confirm for OKX): decimal texts or floats
+    ts_ms: NDArray[Any]  # int64 bar open time
+    rows: NDArray[Any]  # the data row (1-based, file order) each bar comes from
+    columns: dict[str, NDArray[Any]]  # OHLCV (+ volume_ccy, volume_quote, confirm for OKX): decimal texts or floats
     volume_unit: str  # "base" (files of ../shared/data) or "okx" (contracts, base and quote given)
 
     def __len__(self) -> int:
@@ -123,7 +124,7 @@ def _from_frame(frame: pd.DataFrame, path: Path) -> CandleTable:
     return CandleTable(path, stamps, rows, {c: frame[c].to_numpy() for c in OHLCV}, "base")
 
 
-def _milliseconds(path: Path, rows: np.ndarray, values: pd.Series, column: str) -> np.ndarray:
+def _milliseconds(path: Path, rows: NDArray[Any], values: pd.Series, column: str) -> NDArray[Any]:
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(numbers) | (numbers % 1 != 0)
@@ -131,13 +132,13 @@ def _milliseconds(path: Path, rows: np.ndarray, values: pd.Series, column: str) 
     return numbers.astype(np.int64)
 
 
-def _refuse(path: Path, rows: np.ndarray, bad: np.ndarray, values: pd.Series, column: str, what: str) -> None:
+def _refuse(path: Path, rows: NDArray[Any], bad: NDArray[Any], values: pd.Series, column: str, what: str) -> None:
     if bool(bad.any()):
         first = int(np.argmax(bad))
         raise CandleFileError(f"{path}: data row {int(rows[first])}: {column} {values.iloc[first]!r} {what}")
 
 
-def epoch_ms(dates: pd.Series) -> np.ndarray:
+def epoch_ms(dates: pd.Series) -> NDArray[Any]:
     """Unix milliseconds of timestamps or ISO texts (whatever resolution pandas parsed them at)."""
     return pd.to_datetime(dates, utc=True).dt.as_unit("ms").astype("int64").to_numpy()
 
@@ -181,7 +182,7 @@ def _check_bars(table: CandleTable) -> None:
     raise CandleFileError(f"{table.where(bad)}: {problem or 'breaks the candle rule'}")
 
 
-def _floats(values: np.ndarray) -> np.ndarray:
+def _floats(values: NDArray[Any]) -> NDArray[Any]:
     if values.dtype.kind == "f":
         return values
     try:

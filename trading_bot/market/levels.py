@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.domain.snapshot import PivotLevels
 from trading_bot.market.frame import CandleFrame
@@ -35,7 +37,7 @@ def _pivot_formulas(high, low, close):  # noqa: ANN001, ANN202 (floats or arrays
             2 * pivot - high, pivot - (high - low), low - 2 * (high - pivot))
 
 
-def pivot_series(frame: CandleFrame, starts: np.ndarray) -> np.ndarray:
+def pivot_series(frame: CandleFrame, starts: NDArray[Any]) -> NDArray[Any]:
     """Pivot levels per bar (rows in PIVOT_NAMES order); NaN rows where the bar's window does not
     hold the whole previous UTC day."""
     n = len(frame)

@@ -17,6 +17,7 @@ from typing import Any
 
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 
 matplotlib.use("Agg")
 
@@ -57,12 +58,12 @@ def _series(artists: Any, name: str) -> None:
         artist.set_gid(SERIES_PREFIX + name)
 
 
-def _days(times: Sequence[datetime]) -> np.ndarray:
+def _days(times: Sequence[datetime]) -> NDArray[Any]:
     """Matplotlib date numbers (days since 1970-01-01 UTC), computed without per-point unit conversion."""
     return np.fromiter((t.timestamp() for t in times), dtype=float, count=len(times)) / 86400.0
 
 
-def _decimate(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _decimate(x: NDArray[Any], y: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """At most ~MAX_LINE_POINTS points: per bucket the lowest and the highest, in time order, so
     peaks and troughs (the drawdown's bottom) survive."""
     if len(x) <= MAX_LINE_POINTS:
