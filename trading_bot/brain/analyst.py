@@ -9,6 +9,8 @@ The risk gate still checks every non-HOLD decision.
 
 from __future__ import annotations
 
+from typing import Any
+
 from trading_bot.brain.answers import AnalysisAnswer
 from trading_bot.brain.budget import BudgetGovernor
 from trading_bot.brain.calendar import EconomicCalendar
@@ -54,7 +56,7 @@ class ClaudeAnalyst:
                           ANALYSIS_MAX_TOKENS, AnalysisAnswer.json_schema(), self._timeout)
 
 
-def _hold_reason(outcome: LlmOutcome) -> str:
+def _hold_reason(outcome: LlmOutcome[Any]) -> str:
     prefix = "REPLAY MISS" if outcome.failure == "replay_miss" else f"analysis unusable ({outcome.failure})"
     # No call id here: a replay must reproduce the decision exactly (llm_calls links it by cycle_id).
     return f"{prefix}: {outcome.detail[:300]}"
