@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_core import ErrorDetails
 
 from trading_bot.domain.market import INSTRUMENT_PATTERN
 from trading_bot.risk.limits import RISK_SETTINGS, RiskLimits, check_setting, tightened_by
@@ -278,7 +279,7 @@ class Settings(BaseSettings):
 _ENV_NAMES = {name: name.upper() for name in Settings.model_fields}
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     location = error.get("loc") or ()
     field = str(location[0]) if location else ""
     variable = _ENV_NAMES.get(field, field.upper()) or "configuration"
