@@ -10,6 +10,7 @@ bar of its history once; the live path requests the last bar of one window. Same
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,7 +58,7 @@ class FrameSeries:
     _pivot_cache: dict[tuple[float, ...], PivotLevels] = field(default_factory=dict)
 
     @classmethod
-    def compute(cls, frame: CandleFrame, lookback: int, indices: NDArray[Any] | None = None,
+    def compute(cls, frame: CandleFrame, lookback: int, indices: NDArray[np.int64] | Sequence[int] | None = None,
                 workers: int = 1) -> FrameSeries:
         """Series of `frame`; the per-window values only for `indices` (default: every bar), split over
         `workers` processes for long histories (market/window_pass.py)."""

@@ -42,8 +42,9 @@ VWAP_REASONS = {
 }
 
 
-def day_starts(ts: NDArray[Any]) -> NDArray[Any]:
-    return ts - ts % DAY_MS
+def day_starts(ts: NDArray[np.int64]) -> NDArray[np.int64]:
+    starts: NDArray[np.int64] = ts - ts % DAY_MS
+    return starts
 
 
 def vwap_series(frame: CandleFrame, starts: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
