@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from trading_bot.market.frame import CandleFrame, timeframe_ms
 
 # Contract values of OKX USDT swaps (ctVal of /public/instruments), for files that give base volume.
 KNOWN_CT_VAL: dict[str, Decimal] = {"BTC-USDT-SWAP": Decimal("0.01"), "ETH-USDT-SWAP": Decimal("0.1")}
+_R = TypeVar("_R")
 OHLCV = ("open", "high", "low", "close", "volume")
 OKX_COLUMNS = ("open", "high", "low", "close", "volume", "volume_ccy", "volume_quote", "confirm")
 VOLUMES = {"base": ("volume",), "okx": ("volume", "volume_ccy", "volume_quote")}
@@ -72,8 +73,10 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     if name.endswith(".feather"):
         table = _from_frame(_read(path, "Feather", _load_feather), path)
     elif name.endswith((".csv", ".csv.gz")):
-        as_read = {"dtype": str, "keep_default_na": False} if texts else {}  # "NaN" stays text, "" is empty
-        table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, **as_read)), path)
+        # "NaN" stays text, "" is empty
+        read_csv: Callable[[Path], pd.DataFrame] = (lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)) if texts \
+            else pd.read_csv
+        table = _from_frame(_read(path, "CSV", read_csv), path)
     elif name.endswith((".json", ".json.gz")):
         table = _from_okx_json(_read(path, "JSON", _load_json), path)
     else:
@@ -84,7 +87,7 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     return _sorted(table)
 
 
-def _read(path: Path, kind: str, reader):  # noqa: ANN001, ANN202
+def _read(path: Path, kind: str, reader: Callable[[Path], _R]) -> _R:
     try:
         return reader(path)
     except pd.errors.EmptyDataError:
@@ -99,12 +102,15 @@ def _load_feather(path: Path) -> pd.DataFrame:
     # Arrow opens the path natively: pandas would hand it a Python file object, whose wrapper an Arrow
     # I/O thread may still release (taking the GIL) while the interpreter exits after a refused file,
     # which aborts the process (SIGABRT) instead of exiting 2.
-    return feather.read_table(str(path)).to_pandas()
+    frame: pd.DataFrame = feather.read_table(str(path)).to_pandas()
+    return frame
 
 
 def _load_json(path: Path) -> object:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rt", encoding="utf-8") as zipped:
+            return json.load(zipped)
+    with open(path, encoding="utf-8") as handle:
         return json.load(handle)
 
 
@@ -225,7 +231,9 @@ def row_values(table: CandleTable, inst_id: str, ct_val: Decimal | None) -> Call
         raise CandleFileError(f"the contract value (ctVal) of {inst_id} is needed to turn base volume into contracts")
     cols = {name: values.tolist() for name, values in table.columns.items()}
     stamps = table.ts_ms.tolist()
-    dec = lambda name, i: Decimal(_decimal_text(cols[name][i]))  # noqa: E731
+    def dec(name: str, i: int) -> Decimal:
+        return Decimal(_decimal_text(cols[name][i]))
+
 
     def values(i: int) -> dict[str, Any]:
         close = dec("close", i)
