@@ -101,7 +101,8 @@ def import_file(db: Database, path: Path, inst_id: str, timeframe: str, ct_val: 
     table = read_table(path)
     check_timeframe(table, timeframe)
     ct_val = contract_value(inst_id, ct_val)
-    report = ImportReport(rows=len(table), first=from_ms(int(table.ts_ms[0])), last=from_ms(int(table.ts_ms[-1])))
+    first, last = from_ms(int(table.ts_ms[0])), from_ms(int(table.ts_ms[-1]))
+    report = ImportReport(rows=len(table), first=first, last=last)
     write = _compare(db, table, inst_id, timeframe, ct_val, report)
     if report.conflicts and not replace:
         raise ImportConflict(path, report)
@@ -112,7 +113,7 @@ def import_file(db: Database, path: Path, inst_id: str, timeframe: str, ct_val: 
     if table.volume_unit == "okx":
         report.forming = int((table.columns["confirm"] != "1").sum()) - report.stale_forming
     step = timeframe_delta(timeframe)
-    report.missing_bars = int((report.last - report.first) / step) + 1 - len(table)
+    report.missing_bars = int((last - first) / step) + 1 - len(table)
     return report
 
 

@@ -34,7 +34,7 @@ def classify(inputs: RegimeInputs) -> Regime | Unavailable:
         reason = f"ADX {adx:.1f} > {ADX_TREND_THRESHOLD:g} and EMA20 slope {slope:+.4f} %/bar"
         return Regime(label=label, adx=adx, ema20_slope=slope, atr_ratio=ratio, reason=reason)
     trend_ruled_out = adx is not None and (adx <= ADX_TREND_THRESHOLD or slope is not None)
-    if not trend_ruled_out:
+    if adx is None or not trend_ruled_out:  # (adx None: no trend ruled out)
         return Unavailable("ADX or the EMA20 slope is unavailable, so a trend cannot be ruled out")
     if ratio is None:
         return Unavailable("ATR / its 50-bar mean is unavailable (needs 64 closed bars and a non-zero ATR)")
