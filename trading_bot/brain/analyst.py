@@ -45,8 +45,8 @@ class ClaudeAnalyst:
         outcome = self._caller.call(self.request(ctx), AnalysisAnswer, ctx.cycle_id)
         if self._safe_mode is not None:
             self._safe_mode.record(outcome, ctx.now)
-        if outcome.ok:
-            answer: AnalysisAnswer = outcome.value  # type: ignore[assignment]
+        answer = outcome.value
+        if outcome.ok and answer is not None:
             return answer.to_decision(ctx.inst_id, self._model, ctx.cycle_id)
         return Decision.hold(ctx.inst_id, _hold_reason(outcome), model=self._model, cycle_id=ctx.cycle_id)
 

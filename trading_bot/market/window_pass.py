@@ -52,20 +52,28 @@ def window_pass(frame: CandleFrame, starts: NDArray[Any], wanted: NDArray[Any], 
     return WindowValues(ta, Profiles(poc, high, low, status))
 
 
-_job: dict[str, object] = {}  # the frame a (worker) process works on, set by _adopt
+@dataclass(frozen=True, slots=True)
+class _Job:
+    frame: CandleFrame
+    starts: NDArray[Any]
+    lookback: int
+    typical: NDArray[np.float64]
+
+
+_job: dict[str, _Job] = {}  # "job": the frame a (worker) process works on, set by _adopt
 
 
 def _adopt(frame: CandleFrame, starts: NDArray[Any], lookback: int) -> None:
-    _job.update(frame=frame, starts=starts, lookback=lookback,
-                typical=(frame.high + frame.low + frame.close) / 3.0)
+    _job["job"] = _Job(frame=frame, starts=starts, lookback=lookback,
+                       typical=(frame.high + frame.low + frame.close) / 3.0)
 
 
 def _chunk(bars: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any], Profiles]:
-    frame: CandleFrame = _job["frame"]  # type: ignore[assignment]
-    starts: NDArray[Any] = _job["starts"]  # type: ignore[assignment]
+    job = _job["job"]
+    frame, starts = job.frame, job.starts
     high, low, close, volume = frame.high, frame.low, frame.close, frame.volume
     window_values = ta_engine.window_values
     rows = [window_values(high[s:i + 1], low[s:i + 1], close[s:i + 1], volume[s:i + 1])
             for s, i in zip(starts[bars].tolist(), bars.tolist(), strict=True)]
-    found = profiles(high, low, _job["typical"], volume, starts, bars, _job["lookback"])  # type: ignore[arg-type]
+    found = profiles(high, low, job.typical, volume, starts, bars, job.lookback)
     return bars, np.array(rows, dtype=float).reshape(len(bars), len(TA_COLUMNS)), found

@@ -120,9 +120,10 @@ class TelegramBot:
         done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         for task in done:
-            if task is not waiter and task.exception() is not None:
-                log.error("telegram_task_died", task=task.get_name(), error=repr(task.exception()))
-                raise task.exception()  # type: ignore[misc]
+            died = None if task is waiter else task.exception()
+            if died is not None:
+                log.error("telegram_task_died", task=task.get_name(), error=repr(died))
+                raise died
 
 
 def telegram_clock(settings: Settings) -> Clock:
