@@ -149,8 +149,8 @@ def epoch_ms(dates: pd.Series) -> NDArray[Any]:
     return pd.to_datetime(dates, utc=True).dt.as_unit("ms").astype("int64").to_numpy()
 
 
-def _decimal_text(value: object) -> str:
-    return value if isinstance(value, str) else repr(float(value))  # type: ignore[arg-type]
+def _decimal_text(value: str | float) -> str:
+    return value if isinstance(value, str) else repr(float(value))
 
 
 def _from_okx_json(payload: object, path: Path) -> CandleTable:
