@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_core import ErrorDetails
 
-from trading_bot.domain.market import INSTRUMENT_PATTERN
+from trading_bot.domain.market import INSTRUMENT_PATTERN as INSTRUMENT_PATTERN  # re-exported: the CLI reads it here
 from trading_bot.risk.limits import RISK_SETTINGS, RiskLimits, check_setting, tightened_by
 
 ALNUM_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
