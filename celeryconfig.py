@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 from trading_bot.config import Settings, get_settings
 from trading_bot.pipeline.schedule import beat_config

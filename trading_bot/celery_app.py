@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 
 from trading_bot.config import Settings
 from trading_bot.logs import bind_context, clear_context
@@ -13,6 +14,44 @@ app = Celery("trading_bot")
 app.config_from_object("celeryconfig")
 app.autodiscover_tasks(["trading_bot.pipeline", "trading_bot.exchange", "trading_bot.backtest"], related_name="tasks",
                        force=False)
+
+
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+Receiver = TypeVar("Receiver", bound=Callable[..., None])
+
+
+class TaskFunction(Protocol[P, R]):
+    """What `task` and `bound_task` make of a function: callable as it was, and a Celery task."""
+
+    name: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def delay(self, *args: P.args, **kwargs: P.kwargs) -> Any: ...
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any: ...
+
+
+def task(**options: Any) -> Callable[[Callable[P, R]], TaskFunction[P, R]]:
+    """`app.task(**options)` with the decorated function's signature kept for the type checker."""
+    decorator: Callable[[Callable[P, R]], TaskFunction[P, R]] = app.task(**options)
+    return decorator
+
+
+def bound_task(**options: Any) -> Callable[[Callable[Concatenate[Task, P], R]], TaskFunction[P, R]]:
+    """`app.task(bind=True, **options)`: the function's first parameter is the task itself."""
+    decorator: Callable[[Callable[Concatenate[Task, P], R]], TaskFunction[P, R]] = app.task(bind=True, **options)
+    return decorator
+
+
+def on_signal(signal: Any) -> Callable[[Receiver], Receiver]:
+    """`signal.connect` as a decorator that keeps the receiver's type (it returns the receiver)."""
+    def connect(receiver: Receiver) -> Receiver:
+        connected: Receiver = signal.connect(receiver)
+        return connected
+
+    return connect
 
 
 def configure(settings: Settings) -> Celery:
@@ -33,7 +72,7 @@ def configure(settings: Settings) -> Celery:
     return app
 
 
-@signals.setup_logging.connect
+@on_signal(signals.setup_logging)
 def _setup_logging(**_: Any) -> None:
     from trading_bot.config import get_settings
     from trading_bot.logs import configure_from_settings
@@ -41,18 +80,18 @@ def _setup_logging(**_: Any) -> None:
     configure_from_settings(get_settings())
 
 
-@signals.task_prerun.connect
+@on_signal(signals.task_prerun)
 def _bind_task(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     clear_context()
     bind_context(task_id=task_id, task=getattr(task, "name", None))
 
 
-@signals.task_postrun.connect
+@on_signal(signals.task_postrun)
 def _unbind_task(**_: Any) -> None:
     clear_context()
 
 
-@signals.worker_process_init.connect
+@on_signal(signals.worker_process_init)
 def _after_fork(**_: Any) -> None:
     # Connection pools must not be shared across fork().
     from trading_bot.storage.db import dispose_engines

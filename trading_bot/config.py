@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_core import ErrorDetails
 
-from trading_bot.domain.market import INSTRUMENT_PATTERN
+from trading_bot.domain.market import INSTRUMENT_PATTERN as INSTRUMENT_PATTERN  # re-exported: the CLI reads it here
 from trading_bot.risk.limits import RISK_SETTINGS, RiskLimits, check_setting, tightened_by
 
 ALNUM_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -278,7 +279,7 @@ class Settings(BaseSettings):
 _ENV_NAMES = {name: name.upper() for name in Settings.model_fields}
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     location = error.get("loc") or ()
     field = str(location[0]) if location else ""
     variable = _ENV_NAMES.get(field, field.upper()) or "configuration"

@@ -13,7 +13,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -219,7 +219,7 @@ def truncate(payload: Any, limit: int = 500) -> str:
     return text if len(text) <= limit else text[:limit] + f"...(+{len(text) - limit} chars)"
 
 
-__all__: Iterable[str] = (
+__all__ = (
     "MASK",
     "bind_context",
     "clear_context",

@@ -20,14 +20,14 @@ the run commits everything."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from trading_bot.storage.db import Database
-from trading_bot.storage.run_journal import RunJournal
+from trading_bot.storage.run_journal import RunJournal, driver_connection
 
 CHECKPOINT_SECONDS = 2.0
 
@@ -41,7 +41,7 @@ class CycleTransactionDatabase(Database):
         self._depth = 0
         self.journal = journal
         self._checkpoint_at = time.monotonic()
-        self._unhook = lambda: None
+        self._unhook: Callable[[], None] = lambda: None
         self._connection: Connection | None = None  # the open cycle's, once it ran a statement
         if journal is not None:
             self._factory = sessionmaker(engine, expire_on_commit=False, future=True, info={"journal": journal})
@@ -83,14 +83,14 @@ class CycleTransactionDatabase(Database):
         if self._open is None:
             self._open = self._factory()
         if self.journal is not None and self.journal.pending:
-            self.journal.flush(self._open.connection().connection.driver_connection)
+            self.journal.flush(driver_connection(self._open.connection()))
         self._commit_open()
         self._checkpoint_at = time.monotonic()
 
     def _commit_open(self) -> None:
         assert self._open is not None
         if self.journal is not None and self._open.in_transaction():
-            self.journal.sync_sequences(self._open.connection().connection.driver_connection)
+            self.journal.sync_sequences(driver_connection(self._open.connection()))
         self._open.commit()
         if self.journal is not None:
             self.journal.committed()

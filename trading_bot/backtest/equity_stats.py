@@ -138,7 +138,8 @@ def cagr(start_equity: Decimal, end_equity: Decimal, span: timedelta) -> float |
     if end_equity <= 0:
         return -1.0
     try:
-        return float(end_equity / start_equity) ** (YEAR / span) - 1
+        growth: float = float(end_equity / start_equity) ** (YEAR / span)
+        return growth - 1
     except OverflowError:
         return None  # an astronomically large annualised figure is no information
 

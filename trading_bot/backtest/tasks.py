@@ -18,14 +18,14 @@ from typing import Any
 from celery import Task
 from celery.exceptions import Ignore
 
-from trading_bot.celery_app import app
+from trading_bot.celery_app import bound_task
 from trading_bot.config import Settings, get_settings
 
 WINDOW_TASK = "backtest.window"
 CLAIM_SECONDS = 7 * 24 * 3600  # longer than a duplicate delivery can trail the first
 
 
-@app.task(name=WINDOW_TASK, bind=True, acks_late=False, max_retries=0)
+@bound_task(name=WINDOW_TASK, acks_late=False, max_retries=0)
 def run_window_task(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
     """Run the window `payload` (windows.Window.payload) here; its summary, files and this worker."""
     from trading_bot.backtest.window_run import run_window

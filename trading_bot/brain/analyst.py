@@ -9,6 +9,8 @@ The risk gate still checks every non-HOLD decision.
 
 from __future__ import annotations
 
+from typing import Any
+
 from trading_bot.brain.answers import AnalysisAnswer
 from trading_bot.brain.budget import BudgetGovernor
 from trading_bot.brain.calendar import EconomicCalendar
@@ -43,8 +45,8 @@ class ClaudeAnalyst:
         outcome = self._caller.call(self.request(ctx), AnalysisAnswer, ctx.cycle_id)
         if self._safe_mode is not None:
             self._safe_mode.record(outcome, ctx.now)
-        if outcome.ok:
-            answer: AnalysisAnswer = outcome.value  # type: ignore[assignment]
+        answer = outcome.value
+        if outcome.ok and answer is not None:
             return answer.to_decision(ctx.inst_id, self._model, ctx.cycle_id)
         return Decision.hold(ctx.inst_id, _hold_reason(outcome), model=self._model, cycle_id=ctx.cycle_id)
 
@@ -54,7 +56,7 @@ class ClaudeAnalyst:
                           ANALYSIS_MAX_TOKENS, AnalysisAnswer.json_schema(), self._timeout)
 
 
-def _hold_reason(outcome: LlmOutcome) -> str:
+def _hold_reason(outcome: LlmOutcome[Any]) -> str:
     prefix = "REPLAY MISS" if outcome.failure == "replay_miss" else f"analysis unusable ({outcome.failure})"
     # No call id here: a replay must reproduce the decision exactly (llm_calls links it by cycle_id).
     return f"{prefix}: {outcome.detail[:300]}"

@@ -39,7 +39,7 @@ def resolve_mode(settings: Settings) -> Mode:
         return "claude" if settings.anthropic_api_key is not None else "rules"
     if settings.brain_mode == "claude" and settings.anthropic_api_key is None:
         raise ConfigError("BRAIN_MODE: claude needs ANTHROPIC_API_KEY (or use auto, rules or replay)")
-    return settings.brain_mode  # type: ignore[return-value]
+    return settings.brain_mode
 
 
 def build_brain(settings: Settings, db: Database, alerts: AlertSink, clock: Clock, run_id: str = LIVE_RUN,

@@ -110,8 +110,9 @@ def classify(exc: BaseException) -> tuple[Failure, str]:
 
 def _api_message(exc: anthropic.APIStatusError) -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
-    return str(error.get("message") or exc.message)
+    error = body.get("error")
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message or exc.message)
 
 
 def _ms(started: float) -> int:

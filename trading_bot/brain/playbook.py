@@ -97,7 +97,10 @@ class PlaybookStore:
             return Playbook.model_validate(latest.content)
         first = default_playbook()
         repo.insert_first(self._db, first.model_dump(mode="json"), ["default playbook"], "default", now)
-        return Playbook.model_validate(repo.latest(self._db).content)  # type: ignore[union-attr]
+        stored = repo.latest(self._db)
+        if stored is None:
+            raise LookupError("the default playbook was inserted but cannot be read back")
+        return Playbook.model_validate(stored.content)
 
     def save(self, playbook: Playbook, changes: list[str], created_by: str, now: datetime,
              parent: int | None = None) -> Playbook:

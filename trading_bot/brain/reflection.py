@@ -39,10 +39,10 @@ class ClaudeReflector:
         request = LlmRequest("review", self._model, prompt.version, prompt.system, prompt.user,
                              REVIEW_MAX_TOKENS, ReviewAnswer.json_schema(), self._timeout)
         outcome = self._caller.call(request, ReviewAnswer, None)
-        if not outcome.ok:
+        answer = outcome.value
+        if not outcome.ok or answer is None:
             return Review(lesson=f"review unusable ({outcome.failure})", model=self._model,
                           llm_call_id=outcome.call_id)
-        answer: ReviewAnswer = outcome.value  # type: ignore[assignment]
         return Review(**answer.model_dump(), model=self._model, llm_call_id=outcome.call_id)
 
     def reflect(self, playbook: Playbook, trades: list[TradeRecap], reviews: list[Review],
@@ -53,9 +53,9 @@ class ClaudeReflector:
         request = LlmRequest("reflect", self._model, prompt.version, prompt.system, prompt.user,
                              REFLECT_MAX_TOKENS, ReflectAnswer.json_schema(), self._timeout * 3)
         outcome = self._caller.call(request, ReflectAnswer, None)
-        if not outcome.ok:
+        answer = outcome.value
+        if not outcome.ok or answer is None:
             return None
-        answer: ReflectAnswer = outcome.value  # type: ignore[assignment]
         proposed = answer.to_playbook(playbook.version + 1, now, source=f"reflection:{outcome.call_id}")
         return PlaybookProposal(playbook=proposed, changes=answer.changes, model=self._model,
                                 llm_call_id=outcome.call_id)

@@ -14,8 +14,11 @@ from trading_bot.storage.repos.llm_calls import find_recorded
 class Replayable(Protocol):
     """What a replay needs of a request (LlmRequest and research's AgentRequest both qualify)."""
 
-    purpose: str
-    model: str
+    @property
+    def purpose(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
 
     def prompt_hash(self) -> str: ...
 

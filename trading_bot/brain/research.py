@@ -162,7 +162,7 @@ class PerplexityResearcher:
             retrieved_at=now, expires_at=now + self._ttl))
         return ResearchOutcome(research=research, note=f"fresh research ({trigger})")
 
-    def _record(self, request: AgentRequest, reply: GatewayReply, parsed: dict | None, failure: str | None,
+    def _record(self, request: AgentRequest, reply: GatewayReply, parsed: dict[str, Any] | None, failure: str | None,
                 cost: Decimal, now: datetime, cycle_id: str | None) -> LlmCallRecord:
         usage = (reply.response or {}).get("usage") or {}
         return LlmCallRecord(

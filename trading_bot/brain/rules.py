@@ -68,7 +68,7 @@ def _trend_pullback(strategy: Strategy, regime: str, ind: IndicatorSet) -> Setup
     near_ema = abs(ind.close - ind.ema20) <= ind.atr  # type: ignore[operator]
     long_ok = regime == "trending_up" and ind.ema_alignment == "bullish" and 40 <= ind.rsi <= 65  # type: ignore[operator]
     short_ok = regime == "trending_down" and ind.ema_alignment == "bearish" and 35 <= ind.rsi <= 60  # type: ignore[operator]
-    side = "long" if long_ok else "short" if short_ok else None
+    side: Literal["long", "short"] | None = "long" if long_ok else "short" if short_ok else None
     if side is None or not near_ema or not _direction_allowed(strategy, side):
         return None
     confirmed = ind.macd_hist is not None and (ind.macd_hist > 0) == (side == "long")
@@ -81,7 +81,7 @@ def _trend_pullback(strategy: Strategy, regime: str, ind: IndicatorSet) -> Setup
 def _range_reversion(strategy: Strategy, ind: IndicatorSet) -> Setup | None:
     if ind.bb_position is None:
         return None
-    side = "long" if ind.bb_position <= 0.05 and ind.rsi < 35 else (  # type: ignore[operator]
+    side: Literal["long", "short"] | None = "long" if ind.bb_position <= 0.05 and ind.rsi < 35 else (  # type: ignore[operator]
         "short" if ind.bb_position >= 0.95 and ind.rsi > 65 else None)  # type: ignore[operator]
     if side is None or not _direction_allowed(strategy, side):
         return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from trading_bot.brain.alerts import AlertSink
 from trading_bot.brain.calls import LlmOutcome
@@ -66,7 +67,7 @@ class SafeMode:
             return None
         return Outage(streak.failures, _kind(streak.latest_error), streak.latest_at)
 
-    def record(self, outcome: LlmOutcome, now: datetime) -> None:
+    def record(self, outcome: LlmOutcome[Any], now: datetime) -> None:
         """After an analysis call: announce the outage this failure makes (once), or the end of the
         one this usable answer ends (once)."""
         if outcome.ok:
@@ -78,7 +79,7 @@ class SafeMode:
         if streak.failures >= ENTER_AFTER:
             self._entered(streak, now, outcome)
 
-    def _entered(self, streak: FailureStreak, now: datetime, outcome: LlmOutcome) -> None:
+    def _entered(self, streak: FailureStreak, now: datetime, outcome: LlmOutcome[Any]) -> None:
         self._alerts.emit(Alert(
             severity="WARN", kind="claude_safe_mode", ts=now,
             data={"failures": streak.failures, "last_failure": outcome.failure, "llm_call_id": outcome.call_id},

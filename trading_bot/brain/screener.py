@@ -103,8 +103,8 @@ class ClaudeScreenJudge:
         request = LlmRequest("screen", self._model, prompt.version, prompt.system, prompt.user,
                              SCREEN_MAX_TOKENS, ScreenAnswer.json_schema(), self._timeout)
         outcome = self._caller.call(request, ScreenAnswer, ctx.cycle_id)
-        if outcome.ok:
-            answer: ScreenAnswer = outcome.value  # type: ignore[assignment]
+        answer = outcome.value
+        if outcome.ok and answer is not None:
             return ScreenResult(signal=answer.signal, reason=answer.reason, model=self._model,
                                 llm_call_id=outcome.call_id)
         return ScreenResult(signal=True, reason=f"screener answer unusable ({outcome.failure}): {outcome.detail[:200]}",

@@ -10,6 +10,7 @@ section for the figures. Claude 4.x tokenizers differ, so treat results as ±15 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 WORD_CHARS_PER_TOKEN = 6
 _PIECES = re.compile(r" ?[A-Za-z]+| ?\d{1,3}|\s+|[^\sA-Za-z\d]")
@@ -26,7 +27,7 @@ def estimate_tokens(text: str) -> int:
     return count
 
 
-def estimate_request_tokens(system: list[dict], user: str) -> int:
+def estimate_request_tokens(system: list[dict[str, Any]], user: str) -> int:
     """Input tokens of a request: the system blocks, the user turn and a small framing overhead."""
     framing = 8
     return framing + sum(estimate_tokens(block.get("text", "")) for block in system) + estimate_tokens(user)

@@ -22,7 +22,8 @@ class Action(StrEnum):
 
     @property
     def position_side(self) -> Literal["long", "short"] | None:
-        return {Action.OPEN_LONG: "long", Action.OPEN_SHORT: "short"}.get(self)  # type: ignore[return-value]
+        sides: dict[Action, Literal["long", "short"]] = {Action.OPEN_LONG: "long", Action.OPEN_SHORT: "short"}
+        return sides.get(self)
 
 
 class Decision(BaseModel):

@@ -12,6 +12,8 @@ from trading_bot.domain.decision import Decision
 from trading_bot.domain.orders import Fill, Order, Position, PositionSide
 from trading_bot.domain.snapshot import Severity
 
+CloseReason = Literal["take_profit", "stop_loss", "manual", "liquidation", "unknown"]
+
 
 class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -55,7 +57,7 @@ class PositionClosed(Event):
     opened_at: datetime | None
     closed_at: datetime
     pos_id: str | None = None
-    close_reason: Literal["take_profit", "stop_loss", "manual", "liquidation", "unknown"] = "unknown"
+    close_reason: CloseReason = "unknown"
 
     @property
     def net_pnl(self) -> Decimal:

@@ -10,10 +10,13 @@ simulator's bars, whole files), and its callers describe the bar it finds with `
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.floating[Any]]
 
 
 def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal, **volumes: Decimal) -> str | None:
@@ -43,8 +46,8 @@ def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal, **v
     return None
 
 
-def first_bad_bar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-                  *volumes: np.ndarray) -> int | None:
+def first_bad_bar(open_: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray,
+                  *volumes: FloatArray) -> int | None:
     """Index of the first bar breaking the rule (NaN counts as not finite), or None."""
     import numpy as np  # here: `Candle` checks its bars with `bar_problem` in processes that never load numpy
 
@@ -60,6 +63,8 @@ def first_bad_bar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: n
 
 def float_bar_problem(open_: float, high: float, low: float, close: float, **volumes: float) -> str:
     """`bar_problem` of a bar of floats (as `first_bad_bar` found it), in their shortest decimal form."""
-    as_decimal = lambda value: Decimal(repr(float(value)))  # noqa: E731
+    def as_decimal(value: float) -> Decimal:
+        return Decimal(repr(float(value)))
+
     return bar_problem(as_decimal(open_), as_decimal(high), as_decimal(low), as_decimal(close),
                        **{name: as_decimal(value) for name, value in volumes.items()}) or "breaks the candle rule"

@@ -14,6 +14,7 @@ from trading_bot.domain.market import INSTRUMENT_PATTERN, Candle, FundingRate, O
 
 RegimeLabel = Literal["trending_up", "trending_down", "volatile", "ranging"]
 Severity = Literal["INFO", "WARN", "CRITICAL"]
+AnomalyKind = Literal["price_move", "funding_spike", "oi_change", "volume_spike", "stale_data"]
 
 
 class _Model(BaseModel):
@@ -109,7 +110,7 @@ class BookSummary(_Model):
 
 
 class Anomaly(_Model):
-    kind: Literal["price_move", "funding_spike", "oi_change", "volume_spike", "stale_data"]
+    kind: AnomalyKind
     severity: Severity
     message: str
     value: float

@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import signals
 
-from trading_bot.celery_app import app
+from trading_bot.celery_app import on_signal, task
 from trading_bot.config import Settings, get_settings
 from trading_bot.logs import get_logger
 
@@ -28,13 +28,13 @@ def reconcile_once(settings: Settings) -> dict[str, int]:
     return {"findings": len(findings), "repaired": sum(f.repaired for f in findings)}
 
 
-@app.task(name=RECONCILE_TASK, acks_late=True, expires=55, ignore_result=False)
+@task(name=RECONCILE_TASK, acks_late=True, expires=55, ignore_result=False)
 def reconcile() -> dict[str, int]:
     """Compare the exchange with the database, repair what is safe, alert on the rest."""
     return reconcile_once(get_settings())
 
 
-@signals.worker_ready.connect
+@on_signal(signals.worker_ready)
 def _reconcile_on_start(sender: Any = None, **_: Any) -> None:
     queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", []) or []}
     if "execute" not in queues:

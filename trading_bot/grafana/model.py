@@ -68,7 +68,7 @@ class Dashboard:
 def _type_options(panel: Panel) -> dict[str, Any]:
     legend = {"displayMode": "list", "placement": "bottom", "showLegend": True, "calcs": []}
     reduce = {"calcs": ["lastNotNull"], "fields": "", "values": False}
-    return {
+    options: dict[str, dict[str, Any]] = {
         "timeseries": {"legend": legend, "tooltip": {"mode": "multi", "sort": "none"}},
         "stat": {"reduceOptions": reduce, "colorMode": "value", "graphMode": "none", "justifyMode": "auto",
                  "orientation": "auto", "textMode": "auto", "wideLayout": True, "showPercentChange": False},
@@ -82,7 +82,8 @@ def _type_options(panel: Panel) -> dict[str, Any]:
         "bargauge": {"reduceOptions": {**reduce, "values": True}, "displayMode": "gradient",
                      "orientation": "horizontal", "showUnfilled": True, "valueMode": "color",
                      "namePlacement": "auto", "sizing": "auto"},
-    }[panel.type]
+    }
+    return options[panel.type]
 
 
 def _field_defaults(panel: Panel) -> dict[str, Any]:

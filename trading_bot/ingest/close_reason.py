@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from trading_bot.domain.events import CloseReason
 from trading_bot.domain.orders import Position, closing_side
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.fills import fills_since
@@ -18,7 +19,7 @@ from trading_bot.storage.repos.protective_levels import journal_levels
 TRIGGERED_SOURCES = frozenset({"6", "7", "13", "25"})  # OKX `source`: orders created by algo triggers
 
 
-def close_reason(db: Database, position: Position, exit_px: Decimal | None, run_id: str) -> str:
+def close_reason(db: Database, position: Position, exit_px: Decimal | None, run_id: str) -> CloseReason:
     closing = [f for f in fills_since(db, position.inst_id, position.created_at, run_id)
                if f.side == closing_side(position.side) and f.pos_side == position.pos_side]
     orders = orders_with_raw(db, position.inst_id, sorted({f.ord_id for f in closing}))
@@ -36,7 +37,7 @@ def _triggered(raw: dict[str, Any]) -> bool:
     return bool(raw.get("algoId")) or str(raw.get("source", "")) in TRIGGERED_SOURCES
 
 
-def _which_level(db: Database, position: Position, exit_px: Decimal | None, run_id: str) -> str:
+def _which_level(db: Database, position: Position, exit_px: Decimal | None, run_id: str) -> CloseReason:
     if exit_px is None:
         return "unknown"
     levels = journal_levels(db, run_id).get((position.inst_id, position.side))

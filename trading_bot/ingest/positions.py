@@ -72,7 +72,7 @@ class PositionBook:
     def on_snapshot(self, positions: list[Position], now: datetime) -> None:
         """The full list of open positions (REST, after a (re)connect, asked for at `now`): anything
         we held, or the journal holds, that is not in it closed while we were not listening."""
-        current = {(p.inst_id, p.pos_side): p for p in positions}
+        current: dict[Key, Position] = {(p.inst_id, p.pos_side): p for p in positions}
         for key, previous in [*self.held.items(), *self._journaled_unseen(current, now)]:
             live = current.get(key)
             if live is None or live.side != previous.side:
@@ -84,7 +84,7 @@ class PositionBook:
         """Open trades of the journal entered before `now` that this book never held and the venue
         does not list, as positions, when their stored fills show them closed."""
         live = {(p.inst_id, p.side) for p in current.values()} | {(p.inst_id, p.side) for p in self.held.values()}
-        found = []
+        found: list[tuple[Key, Position]] = []
         for trade in open_trades(self.db, self.run_id):
             if (trade.instrument, trade.side) in live or trade.entry_ts >= now:
                 continue

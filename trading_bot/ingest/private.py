@@ -138,7 +138,7 @@ class PrivateFeed:
         """Store the orders behind fills of the positions we hold, or the journal holds, that the
         database does not know (finished while we were away, so not among the pending ones): the
         close reason of a position that vanished is read from them (a TP/SL order carries its algoId)."""
-        since = {(p.inst_id, p.side): p.created_at for p in self.book.held.values()}
+        since: dict[tuple[str, str], datetime] = {(p.inst_id, p.side): p.created_at for p in self.book.held.values()}
         for trade in open_trades(self.db, self.run_id):
             since.setdefault((trade.instrument, trade.side), trade.entry_ts)
         wanted: dict[str, set[str]] = {}

@@ -22,7 +22,7 @@ import redis
 
 from trading_bot.clock import to_ms
 from trading_bot.domain.events import Alert
-from trading_bot.domain.snapshot import Anomaly, MarketSnapshot, Severity
+from trading_bot.domain.snapshot import Anomaly, AnomalyKind, MarketSnapshot, Severity
 from trading_bot.risk.limits import MAX_MARKET_DATA_AGE_SECONDS
 from trading_bot.storage.streams import MARKET_ALERTS, Keys, publish
 
@@ -68,11 +68,11 @@ def _severity(magnitude: float, threshold: float) -> Severity:
     return "CRITICAL" if magnitude > 2 * threshold else "WARN"
 
 
-def _beyond(kind: str, value: float | None, threshold: float, text: str) -> Anomaly | None:
+def _beyond(kind: AnomalyKind, value: float | None, threshold: float, text: str) -> Anomaly | None:
     if value is None or abs(value) <= threshold:
         return None
     message = text.format(value=value) + f" (threshold ±{threshold:g})"
-    return Anomaly(kind=kind, severity=_severity(abs(value), threshold), message=message, value=value,  # type: ignore[arg-type]
+    return Anomaly(kind=kind, severity=_severity(abs(value), threshold), message=message, value=value,
                    threshold=threshold)
 
 

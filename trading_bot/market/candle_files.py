@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from pyarrow import feather
 from pydantic import ValidationError
 
@@ -35,6 +36,7 @@ from trading_bot.market.frame import CandleFrame, timeframe_ms
 
 # Contract values of OKX USDT swaps (ctVal of /public/instruments), for files that give base volume.
 KNOWN_CT_VAL: dict[str, Decimal] = {"BTC-USDT-SWAP": Decimal("0.01"), "ETH-USDT-SWAP": Decimal("0.1")}
+_R = TypeVar("_R")
 OHLCV = ("open", "high", "low", "close", "volume")
 OKX_COLUMNS = ("open", "high", "low", "close", "volume", "volume_ccy", "volume_quote", "confirm")
 VOLUMES = {"base": ("volume",), "okx": ("volume", "volume_ccy", "volume_quote")}
@@ -50,9 +52,9 @@ class CandleTable:
     """Rows of a candle file, oldest first, every one obeying the candle rule."""
 
     path: Path
-    ts_ms: np.ndarray  # int64 bar open time
-    rows: np.ndarray  # the data row (1-based, file order) each bar comes from
-    columns: dict[str, np.ndarray]  # OHLCV (+ volume_ccy, volume_quote, confirm for OKX): decimal texts or floats
+    ts_ms: NDArray[Any]  # int64 bar open time
+    rows: NDArray[Any]  # the data row (1-based, file order) each bar comes from
+    columns: dict[str, NDArray[Any]]  # OHLCV (+ volume_ccy, volume_quote, confirm for OKX): decimal texts or floats
     volume_unit: str  # "base" (files of ../shared/data) or "okx" (contracts, base and quote given)
 
     def __len__(self) -> int:
@@ -71,8 +73,10 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     if name.endswith(".feather"):
         table = _from_frame(_read(path, "Feather", _load_feather), path)
     elif name.endswith((".csv", ".csv.gz")):
-        as_read = {"dtype": str, "keep_default_na": False} if texts else {}  # "NaN" stays text, "" is empty
-        table = _from_frame(_read(path, "CSV", lambda p: pd.read_csv(p, **as_read)), path)
+        # "NaN" stays text, "" is empty
+        read_csv: Callable[[Path], pd.DataFrame] = (lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)) if texts \
+            else pd.read_csv
+        table = _from_frame(_read(path, "CSV", read_csv), path)
     elif name.endswith((".json", ".json.gz")):
         table = _from_okx_json(_read(path, "JSON", _load_json), path)
     else:
@@ -83,7 +87,7 @@ def read_table(path: Path, texts: bool = True) -> CandleTable:
     return _sorted(table)
 
 
-def _read(path: Path, kind: str, reader):  # noqa: ANN001, ANN202
+def _read(path: Path, kind: str, reader: Callable[[Path], _R]) -> _R:
     try:
         return reader(path)
     except pd.errors.EmptyDataError:
@@ -98,12 +102,15 @@ def _load_feather(path: Path) -> pd.DataFrame:
     # Arrow opens the path natively: pandas would hand it a Python file object, whose wrapper an Arrow
     # I/O thread may still release (taking the GIL) while the interpreter exits after a refused file,
     # which aborts the process (SIGABRT) instead of exiting 2.
-    return feather.read_table(str(path)).to_pandas()
+    frame: pd.DataFrame = feather.read_table(str(path)).to_pandas()
+    return frame
 
 
 def _load_json(path: Path) -> object:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rt", encoding="utf-8") as zipped:
+            return json.load(zipped)
+    with open(path, encoding="utf-8") as handle:
         return json.load(handle)
 
 
@@ -123,7 +130,7 @@ def _from_frame(frame: pd.DataFrame, path: Path) -> CandleTable:
     return CandleTable(path, stamps, rows, {c: frame[c].to_numpy() for c in OHLCV}, "base")
 
 
-def _milliseconds(path: Path, rows: np.ndarray, values: pd.Series, column: str) -> np.ndarray:
+def _milliseconds(path: Path, rows: NDArray[Any], values: pd.Series, column: str) -> NDArray[Any]:
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(numbers) | (numbers % 1 != 0)
@@ -131,19 +138,19 @@ def _milliseconds(path: Path, rows: np.ndarray, values: pd.Series, column: str) 
     return numbers.astype(np.int64)
 
 
-def _refuse(path: Path, rows: np.ndarray, bad: np.ndarray, values: pd.Series, column: str, what: str) -> None:
+def _refuse(path: Path, rows: NDArray[Any], bad: NDArray[Any], values: pd.Series, column: str, what: str) -> None:
     if bool(bad.any()):
         first = int(np.argmax(bad))
         raise CandleFileError(f"{path}: data row {int(rows[first])}: {column} {values.iloc[first]!r} {what}")
 
 
-def epoch_ms(dates: pd.Series) -> np.ndarray:
+def epoch_ms(dates: pd.Series) -> NDArray[Any]:
     """Unix milliseconds of timestamps or ISO texts (whatever resolution pandas parsed them at)."""
     return pd.to_datetime(dates, utc=True).dt.as_unit("ms").astype("int64").to_numpy()
 
 
-def _decimal_text(value: object) -> str:
-    return value if isinstance(value, str) else repr(float(value))  # type: ignore[arg-type]
+def _decimal_text(value: str | float) -> str:
+    return value if isinstance(value, str) else repr(float(value))
 
 
 def _from_okx_json(payload: object, path: Path) -> CandleTable:
@@ -181,7 +188,7 @@ def _check_bars(table: CandleTable) -> None:
     raise CandleFileError(f"{table.where(bad)}: {problem or 'breaks the candle rule'}")
 
 
-def _floats(values: np.ndarray) -> np.ndarray:
+def _floats(values: NDArray[Any]) -> NDArray[Any]:
     if values.dtype.kind == "f":
         return values
     try:
@@ -224,7 +231,9 @@ def row_values(table: CandleTable, inst_id: str, ct_val: Decimal | None) -> Call
         raise CandleFileError(f"the contract value (ctVal) of {inst_id} is needed to turn base volume into contracts")
     cols = {name: values.tolist() for name, values in table.columns.items()}
     stamps = table.ts_ms.tolist()
-    dec = lambda name, i: Decimal(_decimal_text(cols[name][i]))  # noqa: E731
+    def dec(name: str, i: int) -> Decimal:
+        return Decimal(_decimal_text(cols[name][i]))
+
 
     def values(i: int) -> dict[str, Any]:
         close = dec("close", i)

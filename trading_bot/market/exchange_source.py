@@ -9,6 +9,7 @@ has no history: open interest one hour ago is Unavailable."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from trading_bot.domain.market import Candle, FundingRate, MarkPrice, OpenInterest, OrderBook, Ticker, timeframe_delta
 from trading_bot.exchange.base import Exchange
@@ -57,7 +58,15 @@ class ExchangeSource:
         return found
 
 
-def _not_after(value, at: datetime, what: str):  # noqa: ANN001, ANN202
+class _Stamped(Protocol):
+    @property
+    def ts(self) -> datetime: ...
+
+
+_S = TypeVar("_S", bound=_Stamped)
+
+
+def _not_after(value: _S, at: datetime, what: str) -> _S | Unavailable:
     if value.ts > at:
         return Unavailable(f"the exchange's {what} is newer than the snapshot time")
     return value

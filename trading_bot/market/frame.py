@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.clock import from_ms, to_ms
 from trading_bot.domain.market import TIMEFRAME_SECONDS, Candle
@@ -31,12 +33,12 @@ def timeframe_ms(timeframe: str) -> int:
 @dataclass(frozen=True, slots=True, eq=False)
 class CandleFrame:
     timeframe: str
-    ts: np.ndarray  # int64, bar open time in ms, strictly ascending
-    open: np.ndarray  # float64 ...
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
+    ts: NDArray[np.int64]  # int64, bar open time in ms, strictly ascending
+    open: NDArray[np.float64]  # float64 ...
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    close: NDArray[np.float64]
+    volume: NDArray[np.float64]
     step_ms: int = field(init=False)  # the timeframe in ms
 
     def __post_init__(self) -> None:
@@ -51,7 +53,7 @@ class CandleFrame:
 
     @classmethod
     def from_arrays(
-        cls, timeframe: str, ts: Sequence[int] | np.ndarray, *columns: Sequence[float] | np.ndarray
+        cls, timeframe: str, ts: Sequence[int] | NDArray[Any], *columns: Sequence[float] | NDArray[Any]
     ) -> CandleFrame:
         """`columns` in the order open, high, low, close, volume; checked once here against the
         candle rule (domain/ohlc.py; slices of a checked frame are not checked again)."""
@@ -108,13 +110,14 @@ def epoch_ms(at: datetime) -> int:
     return to_ms(at)
 
 
-def window_starts(frame: CandleFrame, lookback: int) -> np.ndarray:
+def window_starts(frame: CandleFrame, lookback: int) -> NDArray[np.int64]:
     """For every bar, the index of the first bar of its window: the last `lookback` bars up to it
     that follow each other without a gap."""
-    return np.maximum(np.arange(len(frame), dtype=np.int64) - (lookback - 1), run_starts(frame.ts, frame.step_ms))
+    starts: NDArray[np.int64] = np.maximum(np.arange(len(frame), dtype=np.int64) - (lookback - 1), run_starts(frame.ts, frame.step_ms))
+    return starts
 
 
-def run_starts(ts: np.ndarray, step_ms: int) -> np.ndarray:
+def run_starts(ts: NDArray[np.int64], step_ms: int) -> NDArray[np.int64]:
     """For every bar, the index of the first bar of its run of consecutive bars (no gap)."""
     n = len(ts)
     starts = np.zeros(n, dtype=np.int64)

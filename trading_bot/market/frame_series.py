@@ -10,16 +10,25 @@ bar of its history once; the live path requests the last bar of one window. Same
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.clock import from_ms
 from trading_bot.domain.snapshot import PivotLevels
 from trading_bot.market import overlays, signals, ta_engine
 from trading_bot.market.frame import CandleFrame, window_starts
-from trading_bot.market.levels import NO_PREVIOUS_DAY, PIVOT_NAMES, Fractals, find_fractals, pivot_series
+from trading_bot.market.levels import (
+    NO_PREVIOUS_DAY,
+    PIVOT_NAMES,
+    Fractals,
+    find_fractals,
+    pivot_series,
+)
 from trading_bot.market.rolling import rolling_mean
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.volume_profile import Profiles
@@ -39,17 +48,17 @@ LABELS = {"rsi_zone": signals.RSI_ZONES, "ema_alignment": signals.ALIGNMENTS, "m
 class FrameSeries:
     frame: CandleFrame
     lookback: int
-    starts: np.ndarray  # first bar of each bar's window
-    numbers: np.ndarray  # bars × COLUMNS (NaN: not computable, or a bar not requested)
-    labels: dict[str, np.ndarray]  # label field -> codes into LABELS[field] (0: not computable)
-    vwap_status: np.ndarray
-    pivots: np.ndarray  # rows in PIVOT_NAMES order
+    starts: NDArray[Any]  # first bar of each bar's window
+    numbers: NDArray[Any]  # bars × COLUMNS (NaN: not computable, or a bar not requested)
+    labels: dict[str, NDArray[Any]]  # label field -> codes into LABELS[field] (0: not computable)
+    vwap_status: NDArray[Any]
+    pivots: NDArray[Any]  # rows in PIVOT_NAMES order
     fractals: Fractals
     profile: Profiles  # aligned with the frame's bars
     _pivot_cache: dict[tuple[float, ...], PivotLevels] = field(default_factory=dict)
 
     @classmethod
-    def compute(cls, frame: CandleFrame, lookback: int, indices: np.ndarray | None = None,
+    def compute(cls, frame: CandleFrame, lookback: int, indices: NDArray[np.int64] | Sequence[int] | None = None,
                 workers: int = 1) -> FrameSeries:
         """Series of `frame`; the per-window values only for `indices` (default: every bar), split over
         `workers` processes for long histories (market/window_pass.py)."""

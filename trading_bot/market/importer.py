@@ -14,14 +14,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trading_bot.clock import from_ms
 from trading_bot.domain.market import Candle, timeframe_delta
-from trading_bot.market.aggregate import AggregationReport, aggregate_candles, bars_per_bucket
-from trading_bot.market.candle_files import KNOWN_CT_VAL, CandleTable, candles, check_timeframe, read_table, row_values
+from trading_bot.market.aggregate import (
+    AggregationReport,
+    aggregate_candles,
+    bars_per_bucket,
+)
+from trading_bot.market.candle_files import (
+    KNOWN_CT_VAL,
+    CandleTable,
+    candles,
+    check_timeframe,
+    read_table,
+    row_values,
+)
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.candles import (
     VALUES,
@@ -88,7 +101,8 @@ def import_file(db: Database, path: Path, inst_id: str, timeframe: str, ct_val: 
     table = read_table(path)
     check_timeframe(table, timeframe)
     ct_val = contract_value(inst_id, ct_val)
-    report = ImportReport(rows=len(table), first=from_ms(int(table.ts_ms[0])), last=from_ms(int(table.ts_ms[-1])))
+    first, last = from_ms(int(table.ts_ms[0])), from_ms(int(table.ts_ms[-1]))
+    report = ImportReport(rows=len(table), first=first, last=last)
     write = _compare(db, table, inst_id, timeframe, ct_val, report)
     if report.conflicts and not replace:
         raise ImportConflict(path, report)
@@ -99,12 +113,12 @@ def import_file(db: Database, path: Path, inst_id: str, timeframe: str, ct_val: 
     if table.volume_unit == "okx":
         report.forming = int((table.columns["confirm"] != "1").sum()) - report.stale_forming
     step = timeframe_delta(timeframe)
-    report.missing_bars = int((report.last - report.first) / step) + 1 - len(table)
+    report.missing_bars = int((last - first) / step) + 1 - len(table)
     return report
 
 
 def _compare(db: Database, table: CandleTable, inst_id: str, timeframe: str, ct_val: Decimal | None,
-             report: ImportReport) -> np.ndarray:
+             report: ImportReport) -> NDArray[Any]:
     """Classify the rows against the stored bars, a chunk of the file's time range at a time (counts
     into `report`); which rows to write."""
     write = np.ones(len(table), dtype=bool)

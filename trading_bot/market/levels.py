@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.domain.snapshot import PivotLevels
 from trading_bot.market.frame import CandleFrame
@@ -29,13 +31,14 @@ PIVOT_NAMES = ("pivot", "r1", "r2", "r3", "s1", "s2", "s3")
 NO_PREVIOUS_DAY = "the window does not hold the whole previous UTC day"
 
 
-def _pivot_formulas(high, low, close):  # noqa: ANN001, ANN202 (floats or arrays alike)
-    pivot = (high + low + close) / 3.0
+def _pivot_formulas(high: NDArray[np.float64], low: NDArray[np.float64],
+                    close: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    pivot: NDArray[np.float64] = (high + low + close) / 3.0
     return (pivot, 2 * pivot - low, pivot + (high - low), high + 2 * (pivot - low),
             2 * pivot - high, pivot - (high - low), low - 2 * (high - pivot))
 
 
-def pivot_series(frame: CandleFrame, starts: np.ndarray) -> np.ndarray:
+def pivot_series(frame: CandleFrame, starts: NDArray[Any]) -> NDArray[Any]:
     """Pivot levels per bar (rows in PIVOT_NAMES order); NaN rows where the bar's window does not
     hold the whole previous UTC day."""
     n = len(frame)

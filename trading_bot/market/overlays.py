@@ -16,7 +16,10 @@ future prices, so it is never computed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.market.frame import CandleFrame
 from trading_bot.market.ta_engine import ta_c
@@ -39,11 +42,12 @@ VWAP_REASONS = {
 }
 
 
-def day_starts(ts: np.ndarray) -> np.ndarray:
-    return ts - ts % DAY_MS
+def day_starts(ts: NDArray[np.int64]) -> NDArray[np.int64]:
+    starts: NDArray[np.int64] = ts - ts % DAY_MS
+    return starts
 
 
-def vwap_series(frame: CandleFrame, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def vwap_series(frame: CandleFrame, starts: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """(vwap, status) per bar; vwap is NaN where status is not VWAP_OK."""
     n = len(frame)
     weighted = np.empty(n)
@@ -63,7 +67,7 @@ def vwap_series(frame: CandleFrame, starts: np.ndarray) -> tuple[np.ndarray, np.
     return values, status
 
 
-def ichimoku_series(frame: CandleFrame, counts: np.ndarray) -> dict[str, np.ndarray]:
+def ichimoku_series(frame: CandleFrame, counts: NDArray[Any]) -> dict[str, NDArray[Any]]:
     """tenkan, kijun and the cloud at each bar; NaN where the bar's window is too short."""
     tenkan = ta_c.MIDPRICE(frame.high, frame.low, TENKAN)
     kijun = ta_c.MIDPRICE(frame.high, frame.low, KIJUN)
@@ -77,7 +81,7 @@ def ichimoku_series(frame: CandleFrame, counts: np.ndarray) -> dict[str, np.ndar
     return {name: np.where(counts >= ICHIMOKU_BARS_NEEDED[name], values, np.nan) for name, values in raw.items()}
 
 
-def _displace(values: np.ndarray) -> np.ndarray:
+def _displace(values: NDArray[Any]) -> NDArray[Any]:
     out = np.full(len(values), np.nan)
     if len(values) > DISPLACEMENT:
         out[DISPLACEMENT:] = values[: len(values) - DISPLACEMENT]

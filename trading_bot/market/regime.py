@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trading_bot.domain.snapshot import Regime
+from trading_bot.domain.snapshot import Regime, RegimeLabel
 from trading_bot.market import ta_engine
 from trading_bot.market.unavailable import Unavailable
 
@@ -30,11 +30,11 @@ class RegimeInputs:
 def classify(inputs: RegimeInputs) -> Regime | Unavailable:
     adx, slope, ratio = inputs.adx, inputs.ema20_slope, inputs.atr_ratio
     if adx is not None and adx > ADX_TREND_THRESHOLD and slope is not None and slope != 0:
-        label = "trending_up" if slope > 0 else "trending_down"
+        label: RegimeLabel = "trending_up" if slope > 0 else "trending_down"
         reason = f"ADX {adx:.1f} > {ADX_TREND_THRESHOLD:g} and EMA20 slope {slope:+.4f} %/bar"
         return Regime(label=label, adx=adx, ema20_slope=slope, atr_ratio=ratio, reason=reason)
     trend_ruled_out = adx is not None and (adx <= ADX_TREND_THRESHOLD or slope is not None)
-    if not trend_ruled_out:
+    if adx is None or not trend_ruled_out:  # (adx None: no trend ruled out)
         return Unavailable("ADX or the EMA20 slope is unavailable, so a trend cannot be ruled out")
     if ratio is None:
         return Unavailable("ATR / its 50-bar mean is unavailable (needs 64 closed bars and a non-zero ATR)")

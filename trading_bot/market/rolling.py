@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 
-def rolling_mean(values: np.ndarray, counts: np.ndarray, bars: int) -> np.ndarray:
+def rolling_mean(values: NDArray[Any], counts: NDArray[Any], bars: int) -> NDArray[Any]:
     """Mean of the last `bars` values at every bar; NaN where the window holds fewer."""
     out = np.full(len(values), np.nan)
     if len(values) >= bars:
@@ -18,7 +21,7 @@ class WindowExtremes:
     """Exact max (or min) of values[starts[i]..i] for any set of bars, from a sparse table
     (log2(lookback) levels of pairwise maxima)."""
 
-    def __init__(self, values: np.ndarray, longest: int, reduce: np.ufunc = np.maximum) -> None:
+    def __init__(self, values: NDArray[Any], longest: int, reduce: np.ufunc = np.maximum) -> None:
         self._reduce = reduce
         self._levels = [values]
         width = 1
@@ -27,7 +30,7 @@ class WindowExtremes:
             self._levels.append(reduce(previous[:-width], previous[width:]) if len(previous) > width else previous[:0])
             width *= 2
 
-    def query(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    def query(self, starts: NDArray[Any], ends: NDArray[Any]) -> NDArray[Any]:
         """Extreme of values[starts[k]..ends[k]] (inclusive) for every k."""
         lengths = ends - starts + 1
         level = np.floor(np.log2(lengths)).astype(np.int64)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from trading_bot.clock import ensure_utc
 from trading_bot.domain.market import (
@@ -33,6 +34,8 @@ from trading_bot.market.indicators import DEFAULT_LOOKBACK
 from trading_bot.market.sources import MarketSource
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.views import TimeframeViews, WindowViews
+
+_T = TypeVar("_T")
 
 HOUR_MS = 3_600_000
 OI_MAX_AGE = timedelta(minutes=15)  # an open-interest sample older than this is not "now" / "1H ago"
@@ -95,7 +98,7 @@ class SnapshotBuilder:
         )
 
     def _state(self, at: datetime, missing: dict[str, str]) -> _State:
-        def take(name: str, found):  # noqa: ANN001, ANN202
+        def take(name: str, found: _T | Unavailable) -> _T | None:
             if isinstance(found, Unavailable):
                 missing[name] = found.reason
                 return None

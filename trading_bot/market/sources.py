@@ -144,7 +144,7 @@ class MemorySource:
     def _ticker_from_close(self, at: datetime) -> Ticker | None:
         frame = self.frames.get(self._ticker_timeframe or "")
         stop = frame.closed_count(at) if frame is not None else 0
-        if not stop:
+        if frame is None or not stop:
             return None
-        last = Decimal(repr(float(frame.close[stop - 1])))  # type: ignore[union-attr]
-        return Ticker(inst_id=self.inst_id, last=last, bid=None, ask=None, ts=frame.close_time(stop - 1))  # type: ignore[union-attr]
+        last = Decimal(repr(float(frame.close[stop - 1])))
+        return Ticker(inst_id=self.inst_id, last=last, bid=None, ask=None, ts=frame.close_time(stop - 1))

@@ -19,17 +19,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
-import numpy as np
 import talib
+from numpy.typing import NDArray
 
 talib.set_compatibility(0)  # TA_COMPATIBILITY_DEFAULT: EMA seeded by the SMA of its first period
 talib.set_unstable_period("ALL", 0)
 
 
-def _compiled(name: str) -> Callable[..., np.ndarray]:
+def _compiled(name: str) -> Callable[..., NDArray[Any]]:
     public = getattr(talib, name)
-    return getattr(public, "__wrapped__", public)
+    compiled: Callable[..., NDArray[Any]] = getattr(public, "__wrapped__", public)
+    return compiled
 
 
 ta_c = SimpleNamespace(**{name: _compiled(name) for name in (
@@ -69,14 +71,17 @@ EMA_SLOPE_BARS = 5
 ATR_MEAN_BARS = 50
 
 
-def stoch_rsi(rsi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stoch_rsi(rsi: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """StochRSI(14, 14, 3, 3): the stochastic of RSI over 14 bars, %K smoothed by a 3-bar SMA, %D the
     3-bar SMA of %K (TA-Lib STOCH on the RSI series; a flat RSI range gives 0, not NaN)."""
-    return ta_c.STOCH(rsi, rsi, rsi, fastk_period=STOCHRSI_PERIOD, slowk_period=STOCHRSI_K, slowk_matype=SMA,
-                       slowd_period=STOCHRSI_D, slowd_matype=SMA)
+    k: NDArray[Any]
+    d: NDArray[Any]
+    k, d = ta_c.STOCH(rsi, rsi, rsi, fastk_period=STOCHRSI_PERIOD, slowk_period=STOCHRSI_K, slowk_matype=SMA,
+                      slowd_period=STOCHRSI_D, slowd_matype=SMA)
+    return k, d
 
 
-def window_values(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray) -> tuple[float, ...]:
+def window_values(high: NDArray[Any], low: NDArray[Any], close: NDArray[Any], volume: NDArray[Any]) -> tuple[float, ...]:
     """OUTPUTS + EXTRAS of one window of float64 arrays (NaN where the window is too short).
 
     This runs once per bar of a backtest, so it is written for speed: no intermediate objects."""

@@ -10,9 +10,9 @@ from typing import Protocol
 from trading_bot.domain.market import Candle
 from trading_bot.domain.snapshot import TimeframeView
 from trading_bot.market.frame import CandleFrame, Window, tail_window
+from trading_bot.market.frame_series import FrameSeries
 from trading_bot.market.indicators import (
     DEFAULT_LOOKBACK,
-    FrameSeries,
     WindowAnalysis,
     analyse,
     analyse_bar,

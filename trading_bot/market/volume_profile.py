@@ -13,8 +13,10 @@ Computed for many windows at once (a backtest asks for every bar); the live path
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.market.rolling import WindowExtremes
 
@@ -31,14 +33,14 @@ PROFILE_REASONS = {PROFILE_FLAT: "no price range in the window", PROFILE_NO_VOLU
 class Profiles:
     """Per requested bar: POC, value-area high and low (NaN unless status is PROFILE_OK)."""
 
-    poc: np.ndarray
-    value_area_high: np.ndarray
-    value_area_low: np.ndarray
-    status: np.ndarray
+    poc: NDArray[Any]
+    value_area_high: NDArray[Any]
+    value_area_low: NDArray[Any]
+    status: NDArray[Any]
 
 
-def profiles(high: np.ndarray, low: np.ndarray, typical: np.ndarray, volume: np.ndarray, starts: np.ndarray,
-             indices: np.ndarray, longest: int, rows: int = ROWS, min_bars: int = MIN_BARS) -> Profiles:
+def profiles(high: NDArray[Any], low: NDArray[Any], typical: NDArray[Any], volume: NDArray[Any], starts: NDArray[Any],
+             indices: NDArray[Any], longest: int, rows: int = ROWS, min_bars: int = MIN_BARS) -> Profiles:
     """Profiles of the windows [starts[i], i] of the bars `indices`."""
     ends = np.asarray(indices, dtype=np.int64)
     firsts = starts[ends]
@@ -61,8 +63,8 @@ def profiles(high: np.ndarray, low: np.ndarray, typical: np.ndarray, volume: np.
     )
 
 
-def _histograms(typical: np.ndarray, volume: np.ndarray, firsts: np.ndarray, ends: np.ndarray,
-                bottom: np.ndarray, top: np.ndarray, rows: int) -> np.ndarray:
+def _histograms(typical: NDArray[Any], volume: NDArray[Any], firsts: NDArray[Any], ends: NDArray[Any],
+                bottom: NDArray[Any], top: NDArray[Any], rows: int) -> NDArray[Any]:
     out = np.zeros((len(ends), rows))
     lengths = ends - firsts + 1
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -76,8 +78,8 @@ def _histograms(typical: np.ndarray, volume: np.ndarray, firsts: np.ndarray, end
     return out
 
 
-def _chunk(typical: np.ndarray, volume: np.ndarray, firsts: np.ndarray, lengths: np.ndarray,
-           bottom: np.ndarray, scale: np.ndarray, rows: int) -> np.ndarray:
+def _chunk(typical: NDArray[Any], volume: NDArray[Any], firsts: NDArray[Any], lengths: NDArray[Any],
+           bottom: NDArray[Any], scale: NDArray[Any], rows: int) -> NDArray[Any]:
     window = np.repeat(np.arange(len(firsts)), lengths)
     offsets = np.arange(len(window)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     bar = np.repeat(firsts, lengths) + offsets
@@ -88,8 +90,8 @@ def _chunk(typical: np.ndarray, volume: np.ndarray, firsts: np.ndarray, lengths:
     return counts.reshape(len(firsts), rows)
 
 
-def _value_areas(histogram: np.ndarray, total: np.ndarray,
-                 share: float = VALUE_AREA_SHARE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _value_areas(histogram: NDArray[Any], total: NDArray[Any],
+                 share: float = VALUE_AREA_SHARE) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """(poc, lowest, highest) row of every window's POC and value area."""
     windows, rows = histogram.shape
     which = np.arange(windows)

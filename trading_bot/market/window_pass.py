@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trading_bot.market import ta_engine
 from trading_bot.market.frame import CandleFrame
@@ -23,11 +25,11 @@ MIN_BARS_PER_WORKER = 20_000  # below this, starting processes (~1 s) costs more
 
 @dataclass(frozen=True, slots=True)
 class WindowValues:
-    ta: np.ndarray  # bars × TA_COLUMNS, NaN for bars not requested
+    ta: NDArray[Any]  # bars × TA_COLUMNS, NaN for bars not requested
     profile: Profiles  # per bar of the frame (status PROFILE_SHORT for bars not requested)
 
 
-def window_pass(frame: CandleFrame, starts: np.ndarray, wanted: np.ndarray, lookback: int,
+def window_pass(frame: CandleFrame, starts: NDArray[Any], wanted: NDArray[Any], lookback: int,
                 workers: int = 1) -> WindowValues:
     n = len(frame)
     ta = np.full((n, len(TA_COLUMNS)), np.nan)
@@ -50,20 +52,28 @@ def window_pass(frame: CandleFrame, starts: np.ndarray, wanted: np.ndarray, look
     return WindowValues(ta, Profiles(poc, high, low, status))
 
 
-_job: dict[str, object] = {}  # the frame a (worker) process works on, set by _adopt
+@dataclass(frozen=True, slots=True)
+class _Job:
+    frame: CandleFrame
+    starts: NDArray[Any]
+    lookback: int
+    typical: NDArray[np.float64]
 
 
-def _adopt(frame: CandleFrame, starts: np.ndarray, lookback: int) -> None:
-    _job.update(frame=frame, starts=starts, lookback=lookback,
-                typical=(frame.high + frame.low + frame.close) / 3.0)
+_job: dict[str, _Job] = {}  # "job": the frame a (worker) process works on, set by _adopt
 
 
-def _chunk(bars: np.ndarray) -> tuple[np.ndarray, np.ndarray, Profiles]:
-    frame: CandleFrame = _job["frame"]  # type: ignore[assignment]
-    starts: np.ndarray = _job["starts"]  # type: ignore[assignment]
+def _adopt(frame: CandleFrame, starts: NDArray[Any], lookback: int) -> None:
+    _job["job"] = _Job(frame=frame, starts=starts, lookback=lookback,
+                       typical=(frame.high + frame.low + frame.close) / 3.0)
+
+
+def _chunk(bars: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any], Profiles]:
+    job = _job["job"]
+    frame, starts = job.frame, job.starts
     high, low, close, volume = frame.high, frame.low, frame.close, frame.volume
     window_values = ta_engine.window_values
     rows = [window_values(high[s:i + 1], low[s:i + 1], close[s:i + 1], volume[s:i + 1])
             for s, i in zip(starts[bars].tolist(), bars.tolist(), strict=True)]
-    found = profiles(high, low, _job["typical"], volume, starts, bars, _job["lookback"])  # type: ignore[arg-type]
+    found = profiles(high, low, job.typical, volume, starts, bars, job.lookback)
     return bars, np.array(rows, dtype=float).reshape(len(bars), len(TA_COLUMNS)), found

@@ -4,6 +4,7 @@ Redis, the venue's clock (backtests and tests)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
 
 from trading_bot.brain.alerts import MemoryAlerts
@@ -47,7 +48,7 @@ class VenueCloseFeed:
         return self._count
 
 
-def exchange_snapshots(exchange: InProcessExchange, lookback: int):  # noqa: ANN201
+def exchange_snapshots(exchange: InProcessExchange, lookback: int) -> Callable[[str, datetime], MarketSnapshot]:
     """Snapshots built from what the venue serves at its current time."""
     builders: dict[str, SnapshotBuilder] = {}
 
@@ -60,7 +61,8 @@ def exchange_snapshots(exchange: InProcessExchange, lookback: int):  # noqa: ANN
 
 
 def inprocess_ports(settings: Settings, exchange: InProcessExchange, db: Database, run_id: str,
-                    brain: Brain | None = None, snapshot=None, seed: int = 0,  # noqa: ANN001
+                    brain: Brain | None = None,
+                    snapshot: Callable[[str, datetime], MarketSnapshot] | None = None, seed: int = 0,
                     closes: VenueCloseFeed | None = None, state: BotStateService | None = None) -> Ports:
     """`closes` and `state` default to a feed of `exchange`'s closes and the plain bot-state service."""
     clock = exchange.clock

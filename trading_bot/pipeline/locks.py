@@ -31,7 +31,8 @@ class CycleLocks:
         return self._client.get(key) == cycle_id
 
     def holder(self, inst_id: str) -> str | None:
-        return self._client.get(self._keys.cycle_lock(inst_id))
+        holder = self._client.get(self._keys.cycle_lock(inst_id))
+        return holder.decode() if isinstance(holder, bytes) else holder  # bytes only without decode_responses
 
     def release(self, inst_id: str, cycle_id: str) -> bool:
         return bool(self._client.eval(_RELEASE, 1, self._keys.cycle_lock(inst_id), cycle_id))

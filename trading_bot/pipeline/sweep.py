@@ -152,7 +152,9 @@ def _record_missed(ports: Ports, inst_id: str, now: datetime, policy: SweepPolic
 
 def _gaps(held: list[datetime], current: datetime, policy: SweepPolicy) -> list[list[datetime]]:
     """Runs of consecutive grid slots between the first held one and `current` that have no row."""
-    taken, gaps, run = set(held), [], []
+    taken = set(held)
+    gaps: list[list[datetime]] = []
+    run: list[datetime] = []
     slot = slot_for(held[0], policy.cycle_seconds, policy.offset_seconds) + policy.interval
     while slot < current:
         if slot in taken:

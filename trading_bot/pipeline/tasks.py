@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import Task
 
-from trading_bot.celery_app import app
+from trading_bot.celery_app import TaskFunction, app, bound_task, task
 from trading_bot.config import Settings, get_settings
 from trading_bot.exchange.errors import ExchangeUnavailable, RateLimited
 from trading_bot.logs import bind_context, get_logger
@@ -30,14 +30,14 @@ from trading_bot.storage.streams import Keys
 from trading_bot.storage.repos import cycles as repo
 
 log = get_logger(__name__)
-TRANSIENT = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError, *STORAGE_OUTAGE)
+TRANSIENT: tuple[type[Exception], ...] = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError, *STORAGE_OUTAGE)
 CONFIRM_CHECKS = 30  # one per second: the entry gets 30 s to fill
 EXCHANGE_RETRIES = 3  # a step the exchange refused (5xx, rate limit, network) is retried 3 times in a row
 STORAGE_RETRIES = 8  # a step PostgreSQL or Redis refused is retried for about 45 s (a server restart)
 MAX_BACKOFF_SECONDS = 8
 
 
-@app.task(name="pipeline.start_cycle", bind=True, acks_late=True, ignore_result=True, max_retries=0)
+@bound_task(name="pipeline.start_cycle", acks_late=True, ignore_result=True, max_retries=0)
 def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
     """Beat's entry point (queue market): claim the slot and the instrument, then collect."""
     settings = current_settings()
@@ -60,8 +60,10 @@ def start_cycle(self: Task, inst_id: str, trigger: str = "beat") -> None:
         locks.release(inst_id, cycle_id)
         raise
     if cycle is None:
-        if locks.holder(inst_id) == cycle_id and repo.get_cycle(ports.db, cycle_id).finished_at is not None:  # type: ignore[union-attr]
-            locks.release(inst_id, cycle_id)
+        if locks.holder(inst_id) == cycle_id:
+            row = repo.get_cycle(ports.db, cycle_id)
+            if row is not None and row.finished_at is not None:
+                locks.release(inst_id, cycle_id)
         log.info("cycle already started for this slot", cycle_id=cycle_id)
         return
     try:
@@ -149,10 +151,10 @@ def _end(ports: Any, cycle: Any, outcome: str, error: str | None = None) -> None
         cycle_locks(get_settings()).release(cycle.inst_id, cycle.id)
 
 
-def _step_task(step: str) -> Task:
+def _step_task(step: str) -> TaskFunction[[str, int], None]:
     # Errors are retried by `_retry`, not by Celery's autoretry_for: the budget depends on what
     # failed (exchange or storage), and the step that spends it must still end its cycle.
-    @app.task(name=f"pipeline.{step}", bind=True, acks_late=True, ignore_result=True, max_retries=STORAGE_RETRIES)
+    @bound_task(name=f"pipeline.{step}", acks_late=True, ignore_result=True, max_retries=STORAGE_RETRIES)
     def run(self: Task, cycle_id: str, checks: int = 0) -> None:
         _run_step(self, step, cycle_id, checks)
 
@@ -183,25 +185,25 @@ def _journal_and_review(ports: Ports) -> None:
     closing.review_pending(ports)
 
 
-@app.task(name="reflect.journal_closes", acks_late=True, ignore_result=True)
+@task(name="reflect.journal_closes", acks_late=True, ignore_result=True)
 def journal_closes() -> None:
     """Journal closed positions and review them (every minute of market time, and on demand)."""
     _in_reflection_turn("journal closes", _journal_and_review)
 
 
-@app.task(name="reflect.deep", acks_late=True, ignore_result=True)
+@task(name="reflect.deep", acks_late=True, ignore_result=True)
 def deep_reflection() -> None:
     """A deep reflection now (Telegram /reflect), whether or not one is due (waits for the turn)."""
     _in_reflection_turn("deep reflection", lambda ports: closing.reflect_deeply(ports, ports.clock.now()),
                         wait_seconds=REFLECTION_TURN_SECONDS)
 
 
-@app.task(name="reflect.check_deep", acks_late=True, ignore_result=True)
+@task(name="reflect.check_deep", acks_late=True, ignore_result=True)
 def check_deep() -> None:
     _in_reflection_turn("deep reflection check", closing.maybe_reflect_deeply)
 
 
-@app.task(name="maintenance.sweep_cycles", acks_late=True, ignore_result=True)
+@task(name="maintenance.sweep_cycles", acks_late=True, ignore_result=True)
 def sweep_cycles() -> None:
     """Finish cycles that stopped moving (`abandoned`, or a placed entry followed through) and
     record the slots no cycle started for (`missed`)."""
@@ -215,7 +217,7 @@ def sweep_cycles() -> None:
           resume=lambda cycle_id: app.send_task("pipeline.confirm", args=[cycle_id]))
 
 
-@app.task(name="maintenance.performance_snapshot", acks_late=True, ignore_result=True)
+@task(name="maintenance.performance_snapshot", acks_late=True, ignore_result=True)
 def performance_snapshot(period: str) -> None:
     from trading_bot.pipeline.performance import snapshot_performance
 
@@ -223,7 +225,7 @@ def performance_snapshot(period: str) -> None:
     snapshot_performance(ports.db, ports.exchange.account(), period, ports.clock.now(), ports.run_id)
 
 
-@app.task(name="maintenance.cleanup_research_cache", acks_late=True, ignore_result=True)
+@task(name="maintenance.cleanup_research_cache", acks_late=True, ignore_result=True)
 def cleanup_research_cache() -> None:
     from trading_bot.storage.repos.research_cache import purge_expired
 

@@ -26,7 +26,7 @@ from trading_bot.risk.limits import (
 )
 from trading_bot.risk.market import InstrumentMarket, MarketView
 from trading_bot.risk.status import RiskStatus
-from trading_bot.risk.verdict import Escalation, Finding, Rule, SizedOrder, Verdict, tidy
+from trading_bot.risk.verdict import Escalation, Finding, Numbers, Rule, SizedOrder, Verdict, tidy
 
 # Fixed arithmetic: the caller's decimal context must not change a verdict. Inputs have at most
 # 30 significant digits (sanity.py), so every product a rule compares is exact at this precision;
@@ -242,7 +242,7 @@ def _requested_notional(inputs: _Inputs) -> Finding | None:
                    numbers={"size_pct": size_pct, "limit_pct": limit})
 
 
-def _approval_numbers(inputs: _Inputs, order: SizedOrder, held: Decimal) -> dict:
+def _approval_numbers(inputs: _Inputs, order: SizedOrder, held: Decimal) -> Numbers:
     equity = inputs.account.equity
     return {
         "equity": equity,
@@ -262,7 +262,7 @@ def _reject(inputs: _Inputs, finding: Finding, escalation: Escalation | None) ->
     return _verdict(inputs, False, finding.rule, finding.reason, finding.numbers, None, escalation)
 
 
-def _verdict(inputs: _Inputs, approved: bool, rule: Rule, reason: str, numbers: dict, order: SizedOrder | None,
+def _verdict(inputs: _Inputs, approved: bool, rule: Rule, reason: str, numbers: Numbers, order: SizedOrder | None,
              escalation: Escalation | None) -> Verdict:
     if escalation is not None:
         escalation = escalation.model_copy(update={"numbers": tidy(escalation.numbers)})

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 MAX_DAILY_LOSS_PCT = Decimal("3")  # % of equity at 00:00 UTC; a loss of 3 % or more halts
 MAX_DRAWDOWN_PCT = Decimal("10")  # % below peak equity; 10 % or more is an EMERGENCY HALT
@@ -80,7 +80,16 @@ class RiskLimits:
         for name, value in chosen.items():
             _require_as_strict(name, value, getattr(self, name), "the limit in force")
         current = {f.name: getattr(self, f.name) for f in fields(self)}
-        return RiskLimits(**(current | chosen))  # type: ignore[arg-type]
+        return RiskLimits(**(current | chosen))
+
+
+@runtime_checkable
+class _Ordered(Protocol):
+    """A limit's value (Decimal, int, float, timedelta): compared with one of its own type."""
+
+    def __le__(self, other: Any, /) -> bool: ...
+
+    def __ge__(self, other: Any, /) -> bool: ...
 
 
 def _direction(name: str) -> str:
@@ -95,15 +104,15 @@ def _require_as_strict(name: str, value: object, reference: object, what: str) -
 
 
 def _is_at_least_as_strict(value: object, hard: object, direction: str) -> bool:
-    if type(value) is not type(hard):
+    if type(value) is not type(hard) or not isinstance(value, _Ordered):
         return False
     if isinstance(value, Decimal) and not value.is_finite():
         return False
     if isinstance(value, float) and value != value:  # NaN
         return False
     if direction == _UPPER:
-        return value <= hard  # type: ignore[operator]
-    return value >= hard  # type: ignore[operator]
+        return value <= hard
+    return value >= hard
 
 
 HARD_LIMITS = RiskLimits()

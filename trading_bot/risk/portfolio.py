@@ -35,7 +35,7 @@ class Holding:
 
 def _order_side(order: Order) -> PositionSide:
     if order.pos_side in ("long", "short"):
-        return order.pos_side  # type: ignore[return-value]
+        return order.pos_side
     return "long" if order.side == "buy" else "short"
 
 

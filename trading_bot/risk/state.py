@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from trading_bot.clock import Clock
 from trading_bot.domain.events import Alert
+from trading_bot.domain.snapshot import Severity
 from trading_bot.domain.market import Frozen
 from trading_bot.domain.orders import Account
 from trading_bot.logs import get_logger
@@ -42,7 +43,7 @@ log = get_logger(__name__)
 
 SYSTEM = "system"
 RISK_GATE = "risk_gate"
-_SEVERITY_OF_ALERT = {BotState.RUNNING: "INFO", BotState.COOLDOWN: "WARN", BotState.HALTED: "CRITICAL",
+_SEVERITY_OF_ALERT: dict[BotState, Severity] = {BotState.RUNNING: "INFO", BotState.COOLDOWN: "WARN", BotState.HALTED: "CRITICAL",
                       BotState.EMERGENCY_HALTED: "CRITICAL"}
 RESUMABLE = (BotState.HALTED, BotState.EMERGENCY_HALTED)
 

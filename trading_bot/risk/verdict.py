@@ -62,7 +62,8 @@ def tidy(numbers: Numbers) -> Numbers:
 
 
 def _tidy(value: Any) -> Any:
-    if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent < -10:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent if isinstance(value, Decimal) else None
+    if isinstance(value, Decimal) and value.is_finite() and isinstance(exponent, int) and exponent < -10:
         return value.quantize(SHOWN_PLACES, context=decimal.Context(prec=60))
     return value
 

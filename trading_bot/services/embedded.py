@@ -17,8 +17,10 @@ import socket
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -57,7 +59,7 @@ def alive(pid: int) -> bool:
         return False
 
 
-def _wait(predicate, timeout: float, interval: float = 0.1) -> bool:  # noqa: ANN001
+def _wait(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -95,7 +97,7 @@ class EmbeddedPostgres:
 
         return Path(POSTGRES_BIN_PATH)
 
-    def _run_as(self) -> dict:
+    def _run_as(self) -> dict[str, Any]:
         if platform.system() != "Windows" and os.geteuid() == 0:
             return {"user": PG_OS_USER, "group": pwd.getpwnam(PG_OS_USER).pw_gid}
         return {}

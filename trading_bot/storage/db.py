@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, Table, create_engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from trading_bot.config import Settings
 
@@ -102,3 +102,18 @@ class Database:
     def commit(self) -> None:
         """End a batch of units of work (a backtest's cycle). Here every unit commits itself when it
         ends, so nothing is pending; `backtest/cycle_transaction.py` batches a cycle's units."""
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """The Core table a mapped class is declared on (for statements built once, on the table)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (its result is a cursor result)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count on a {type(result).__name__}")
+    return result.rowcount

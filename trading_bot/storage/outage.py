@@ -14,7 +14,7 @@ from trading_bot.logs import get_logger
 
 log = get_logger(__name__)
 
-STORAGE_OUTAGE: tuple[type[BaseException], ...] = (
+STORAGE_OUTAGE: tuple[type[Exception], ...] = (
     redis_errors.ConnectionError,  # also redis' BusyLoadingError (a restarted Redis reading its AOF)
     redis_errors.TimeoutError,
     sa_errors.OperationalError,  # server gone, restarting, refusing connections

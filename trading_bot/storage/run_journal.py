@@ -261,7 +261,7 @@ class RunJournal:
                     named |= _NEEDS.get(target[1], frozenset())
             wanted = _with_references(named)
             if wanted:
-                self.flush(conn.connection.driver_connection, wanted)
+                self.flush(driver_connection(conn), wanted)
 
         event.listen(engine, "before_cursor_execute", before)
         return lambda: event.remove(engine, "before_cursor_execute", before)
@@ -270,7 +270,7 @@ class RunJournal:
 def journal_of(holder: Any) -> RunJournal | None:
     """The journal a Database (attribute) or one of its sessions (`info`) carries; None live."""
     if isinstance(holder, Session):
-        return holder.info.get("journal")  # type: ignore[no-any-return]
+        return holder.info.get("journal")
     return getattr(holder, "journal", None)
 
 
@@ -292,3 +292,11 @@ def _copy(cursor: psycopg.Cursor[Any], table: str, columns: tuple[str, ...], row
             copy.write_row(row)
             count += 1
     return count
+
+
+def driver_connection(connection: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under a SQLAlchemy one (the journal copies its rows through it)."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError(f"not a psycopg connection: {type(driver).__name__}")
+    return driver

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from pydantic import BaseModel
@@ -109,7 +109,7 @@ class Entry:
     stream: str  # logical name, e.g. trade:fills
     entry_id: str
     type: str
-    payload: dict
+    payload: dict[str, Any]
 
 
 def read_group(
@@ -134,7 +134,11 @@ def read_group(
 
 
 def _entries(response: object, prefix: str) -> Iterator[Entry]:
-    for stream_key, items in response or []:  # type: ignore[union-attr]
+    if not response:
+        return
+    if not isinstance(response, list):  # RESP2 (decode_responses): [[stream, [(id, fields), …]], …]
+        raise TypeError(f"unexpected XREADGROUP reply: {type(response).__name__}")
+    for stream_key, items in response:
         for entry_id, fields in items:
             if not fields:
                 continue

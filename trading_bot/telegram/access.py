@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from trading_bot.config import Settings
 from trading_bot.logs import get_logger
+from trading_bot.telegram.ptb import Callback
 
 log = get_logger(__name__)
 
@@ -45,7 +46,7 @@ class Access:
         return f"telegram:{user.id if user else 'unknown'}"
 
 
-def gate(access: Access):  # noqa: ANN201 - a PTB callback
+def gate(access: Access) -> Callback:
     async def check(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(update, Update) and access.allows(update):
             return

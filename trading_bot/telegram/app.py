@@ -14,7 +14,7 @@ import signal
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, TypeHandler
 
 from trading_bot.clock import Clock
 from trading_bot.config import Settings
@@ -26,6 +26,7 @@ from trading_bot.telegram.access import gate
 from trading_bot.telegram.alerts.dispatcher import AlertDispatcher
 from trading_bot.telegram.commands import add_handlers, bot_commands
 from trading_bot.telegram.deps import BotDeps, build_deps
+from trading_bot.telegram.ptb import BotApplication
 from trading_bot.telegram.settings_check import required_token
 
 log = get_logger(__name__)
@@ -43,14 +44,14 @@ def check_settings(settings: Settings) -> str:
     return token
 
 
-def build_application(deps: BotDeps) -> Application:
+def build_application(deps: BotDeps) -> BotApplication:
     token = check_settings(deps.settings)
     builder = (ApplicationBuilder().token(token).base_url(deps.settings.telegram_base_url)
                .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)))
     return with_handlers(builder.build(), deps)
 
 
-def with_handlers(application: Application, deps: BotDeps, concurrent: bool = True) -> Application:
+def with_handlers(application: BotApplication, deps: BotDeps, concurrent: bool = True) -> BotApplication:
     """The access gate first, then the command table, then the error log: the same for Telegram
     and the console (`console.py`)."""
     application.add_handler(TypeHandler(Update, gate(deps.access)), group=-1)
@@ -119,9 +120,10 @@ class TelegramBot:
         done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         for task in done:
-            if task is not waiter and task.exception() is not None:
-                log.error("telegram_task_died", task=task.get_name(), error=repr(task.exception()))
-                raise task.exception()  # type: ignore[misc]
+            died = None if task is waiter else task.exception()
+            if died is not None:
+                log.error("telegram_task_died", task=task.get_name(), error=repr(died))
+                raise died
 
 
 def telegram_clock(settings: Settings) -> Clock:

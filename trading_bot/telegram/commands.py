@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 
 from telegram import BotCommand, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from trading_bot.logs import get_logger
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import esc
+from trading_bot.telegram.ptb import BotApplication, Callback
 from trading_bot.telegram.sender import keyboard, send_html
 from trading_bot.telegram.views import Reply, Request, UsageError
 from trading_bot.telegram.views.balance import balance_view
@@ -131,7 +132,7 @@ async def run_view(command: Command, deps: BotDeps, request: Request) -> Reply:
         return Reply(f"⚠️ /{command.name} failed ({type(exc).__name__}); the details are in the bot's log.")
 
 
-def _handler(command: Command, deps: BotDeps):  # noqa: ANN202 - a PTB callback
+def _handler(command: Command, deps: BotDeps) -> Callback:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
         assert chat is not None  # the gate lets only chat updates through
@@ -145,7 +146,7 @@ def _handler(command: Command, deps: BotDeps):  # noqa: ANN202 - a PTB callback
     return handle
 
 
-def _performance_button(deps: BotDeps):  # noqa: ANN202 - a PTB callback
+def _performance_button(deps: BotDeps) -> Callback:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None and query.data is not None
@@ -175,7 +176,7 @@ async def _unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, chat.id, "Unknown command. /help lists what I understand.")
 
 
-def add_handlers(application: Application, deps: BotDeps, concurrent: bool = True) -> None:
+def add_handlers(application: BotApplication, deps: BotDeps, concurrent: bool = True) -> None:
     """`concurrent`: a slow command runs beside the others (/halt never waits for /research); the
     console answers one line after the other instead."""
     for command in COMMANDS:

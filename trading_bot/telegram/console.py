@@ -17,12 +17,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
 from trading_bot.config import Settings
 from trading_bot.telegram.access import Access
 from trading_bot.telegram.deps import BotDeps, build_deps
+from trading_bot.telegram.ptb import BotApplication
 
 OPERATOR_ID = 1  # the console's one user; their private chat has the same id, as in Telegram
 BOT = {"id": 2, "is_bot": True, "first_name": "OKX Opus bot", "username": "okx_opus_console_bot"}
@@ -121,7 +122,7 @@ def message_update(update_id: int, text: str) -> dict[str, Any]:
     return {"update_id": update_id, "message": message}
 
 
-def build_console_application(deps: BotDeps, transcript: Transcript) -> Application:
+def build_console_application(deps: BotDeps, transcript: Transcript) -> BotApplication:
     from trading_bot.telegram.app import with_handlers
 
     api = ConsoleBotApi(transcript)

@@ -17,10 +17,12 @@ from typing import Any
 
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 
 matplotlib.use("Agg")
 
 from matplotlib import dates as mdates  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from trading_bot.backtest.calibration import CalibrationBucket  # noqa: E402
@@ -57,18 +59,18 @@ def _series(artists: Any, name: str) -> None:
         artist.set_gid(SERIES_PREFIX + name)
 
 
-def _days(times: Sequence[datetime]) -> np.ndarray:
+def _days(times: Sequence[datetime]) -> NDArray[Any]:
     """Matplotlib date numbers (days since 1970-01-01 UTC), computed without per-point unit conversion."""
     return np.fromiter((t.timestamp() for t in times), dtype=float, count=len(times)) / 86400.0
 
 
-def _decimate(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _decimate(x: NDArray[Any], y: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """At most ~MAX_LINE_POINTS points: per bucket the lowest and the highest, in time order, so
     peaks and troughs (the drawdown's bottom) survive."""
     if len(x) <= MAX_LINE_POINTS:
         return x, y
     size = -(-len(x) // (MAX_LINE_POINTS // 2))
-    keep = set()
+    keep: set[int] = set()
     for start in range(0, len(x), size):
         chunk = y[start:start + size]
         keep.update((start + int(np.argmin(chunk)), start + int(np.argmax(chunk))))
@@ -76,18 +78,18 @@ def _decimate(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[index], y[index]
 
 
-def _line(axis, name: str, times: Sequence[datetime], values: Sequence[float], **style) -> None:  # noqa: ANN001
+def _line(axis: Axes, name: str, times: Sequence[datetime], values: Sequence[float], **style: Any) -> None:
     x, y = _decimate(_days(times), np.asarray(values, dtype=float))
     (line,) = axis.plot(x, y, label=name, **style)
     _series(line, name)
 
 
-def _date_axis(axis) -> None:  # noqa: ANN001
+def _date_axis(axis: Axes) -> None:
     axis.xaxis.set_major_locator(mdates.AutoDateLocator())
     axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axis.xaxis.get_major_locator()))
 
 
-def _style(axis) -> None:  # noqa: ANN001
+def _style(axis: Axes) -> None:
     axis.grid(True, alpha=0.3)
     axis.spines[["top", "right"]].set_visible(False)
 
@@ -115,7 +117,7 @@ def equity_chart(equity: Sequence[EquityPoint], benchmark: Sequence[tuple[dateti
     return figure
 
 
-def _markers(axis, name: str, times: Sequence[datetime], prices: Sequence[float], **style) -> None:  # noqa: ANN001
+def _markers(axis: Axes, name: str, times: Sequence[datetime], prices: Sequence[float], **style: Any) -> None:
     """One marker per point (a Line2D without a line: one <use> per point in the SVG)."""
     (line,) = axis.plot(_days(times), prices, linestyle="none", label=name, **style)
     _series(line, name)
@@ -220,10 +222,11 @@ def llm_trade_cost_chart(trades: Sequence[ClosedTrade], own_cost: Mapping[int, D
     _markers(axis, "own calls", times, costs, marker="o", markersize=3.5, color=BLUE, zorder=3)
     span = _days([min(times), max(times)])
     all_calls = float(total_cost) / len(trades)
-    for name, value, style in (
+    levels: tuple[tuple[str, float, dict[str, Any]], ...] = (
         ("mean of own calls", sum(costs) / len(costs), {"color": BLUE, "linestyle": ":"}),
         ("all calls per trade", all_calls, {"color": ORANGE, "linestyle": "--"}),
-    ):
+    )
+    for name, value, style in levels:
         (line,) = axis.plot(span, [value, value], linewidth=1.4, label=f"{name}: {value:.4f}", zorder=4, **style)
         _series(line, name)
     axis.set_ylim(0, max(*costs, all_calls) * 1.35)  # room for the legend above the highest

@@ -5,6 +5,7 @@ separator, fractions as percentages, None as an em dash, times in UTC. Every cel
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import escape
@@ -60,7 +61,7 @@ def exact(value: Any) -> str:
     return str(value)
 
 
-FORMATS = {"money": money, "usd": usd, "pct": pct, "ratio": ratio, "count": count, "when": when, "duration": duration}
+FORMATS: dict[str, Callable[[Any], str]] = {"money": money, "usd": usd, "pct": pct, "ratio": ratio, "count": count, "when": when, "duration": duration}
 
 
 def cell(key: str, value: Any, kind: str) -> str:

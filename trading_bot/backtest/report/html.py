@@ -4,11 +4,12 @@ outside (strategy names, regimes, models, notes) is escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from trading_bot.backtest.calibration import CalibrationBucket
 from trading_bot.backtest.equity_stats import EquityStats
@@ -71,13 +72,14 @@ def _equity_rows(run: EquityStats | None, benchmark: EquityStats | None) -> list
     for key, label, kind in EQUITY_ROWS:
         rows.append(f"<tr><th>{label}</th>{cell(key, getattr(run, key) if run else None, kind)}"
                     f"{cell('bh.' + key, getattr(benchmark, key) if benchmark else None, kind)}</tr>")
-    for key, label, kind, pick in (
+    drawdown_rows: tuple[tuple[str, str, str, Callable[[EquityStats], Any]], ...] = (
         ("max_drawdown_pct", "Max drawdown", "pct", lambda s: s.max_drawdown.pct),
         ("max_drawdown_amount", "Max drawdown (USDT)", "money", lambda s: s.max_drawdown.amount),
         ("max_drawdown_peak", "Drawdown peak", "when", lambda s: s.max_drawdown.peak_ts),
         ("max_drawdown_trough", "Drawdown trough", "when", lambda s: s.max_drawdown.trough_ts),
         ("max_drawdown_recovery", "Recovered", "when", lambda s: s.max_drawdown.recovery_ts),
-    ):
+    )
+    for key, label, kind, pick in drawdown_rows:
         rows.append(f"<tr><th>{label}</th>{cell(key, pick(run) if run else None, kind)}"
                     f"{cell('bh.' + key, pick(benchmark) if benchmark else None, kind)}</tr>")
     return rows

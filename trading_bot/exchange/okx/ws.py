@@ -121,7 +121,7 @@ class OkxWebSocket:
     def backoff(self, failures: int) -> float:
         """initial × 2^failures (1 s after a connection that delivered data, then 2, 4, 8 … s per
         failed attempt) capped, times a jitter in [0.8, 1.0] so many clients do not align."""
-        ceiling = min(self._timing.max_backoff_seconds, self._timing.initial_backoff_seconds * 2 ** failures)
+        ceiling = min(self._timing.max_backoff_seconds, self._timing.initial_backoff_seconds * 2.0 ** failures)
         return ceiling * self._rng.uniform(0.8, 1.0)
 
     @property

@@ -15,13 +15,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Text, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import BigInteger, BindParameter, Text, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, aggregate_order_by
 from sqlalchemy.dialects.postgresql import array as pg_array
+from sqlalchemy.orm import Session
 
 from trading_bot.domain.market import Candle
 from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
+from trading_bot.storage.run_journal import driver_connection
 from trading_bot.storage.models import Candle as CandleRow
 
 log = get_logger(__name__)
@@ -30,7 +32,7 @@ VALUES = ("open", "high", "low", "close", "volume", "volume_ccy", "volume_quote"
 StoredBar = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal, bool]  # VALUES, confirmed
 
 
-def _row(candle: Candle) -> dict:
+def _row(candle: Candle) -> dict[str, Any]:
     return {
         "instrument": candle.inst_id,
         "timeframe": candle.timeframe,
@@ -53,7 +55,7 @@ def upsert_candles(db: Database, candles: Iterable[Candle], batch_size: int = BA
     ones first and reports what it replaces (`data import`), so replaced closed bars are not looked
     for again. Returns the number of rows written."""
     written = 0
-    batch: list[dict] = []
+    batch: list[dict[str, Any]] = []
     with db.session() as session:
         for candle in candles:
             batch.append(_row(candle))
@@ -84,13 +86,13 @@ _MERGE = f"""INSERT INTO candles ({", ".join(COLUMNS)})
     RETURNING ts"""
 
 
-def _flush(session, batch: list[dict], compared: bool) -> int:  # noqa: ANN001
+def _flush(session: Session, batch: list[dict[str, Any]], compared: bool) -> int:
     """COPY the batch into a session-local staging table, then one INSERT … SELECT … ON CONFLICT:
     an order of magnitude cheaper per row than parameterised INSERTs (ws-public writes thousands
     of bars per second). A closed bar is never overwritten by a forming one."""
     # One row per key per statement (PostgreSQL refuses to touch a row twice in one upsert).
     unique = list({(r["instrument"], r["timeframe"], r["ts"]): r for r in batch}.values())
-    raw = session.connection().connection.driver_connection  # psycopg 3
+    raw = driver_connection(session.connection())
     with raw.cursor() as cursor:
         cursor.execute(_STAGE)
         cursor.execute("TRUNCATE candles_incoming")
@@ -125,7 +127,7 @@ def fetch_stored(db: Database, inst_id: str, timeframe: str, start: datetime,
     query = select(CandleRow.ts, *columns, CandleRow.confirmed).where(
         CandleRow.instrument == inst_id, CandleRow.timeframe == timeframe, CandleRow.ts >= start, CandleRow.ts <= end)
     with db.session() as session:
-        return {ts: tuple(values) for ts, *values in session.execute(query)}  # type: ignore[misc]
+        return {ts: tuple(values) for ts, *values in session.execute(query)}
 
 
 def _to_domain(row: CandleRow) -> Candle:
@@ -241,7 +243,7 @@ def _windows_statement(timeframes: tuple[str, ...]) -> Any:
     parts = []
     for order, timeframe in enumerate(timeframes):
         series = (CandleRow.instrument == bindparam("inst_id"), CandleRow.timeframe == timeframe)
-        opened_by = bindparam(f"opened_by_{order}")
+        opened_by: BindParameter[datetime] = bindparam(f"opened_by_{order}")
         closed = (select(CandleRow.ts, *prices).where(*series, CandleRow.confirmed.is_(True), CandleRow.ts <= opened_by)
                   .order_by(CandleRow.ts.desc()).limit(bindparam("limit")).subquery())
         parts.append(select(literal(order).label("part"),

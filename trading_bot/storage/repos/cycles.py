@@ -12,11 +12,11 @@ from pydantic import BaseModel
 from sqlalchemy import Text, bindparam, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from trading_bot.storage.db import Database
+from trading_bot.storage.db import Database, affected_rows, table_of
 from trading_bot.storage.models import DecisionCycle, LlmCall
 
 
-_cycles = DecisionCycle.__table__
+_cycles = table_of(DecisionCycle)
 # Core statements on the table, built once: these run at every cycle (and a backtest's hundred
 # thousand), where building and keying an ORM statement per call costs more than the round trip
 _START = insert(_cycles).on_conflict_do_nothing().returning(_cycles.c.id)
@@ -176,4 +176,4 @@ def abandon(db: Database, cycle_id: str, finished_at: datetime, reason: str) -> 
     statement = (update(_cycles).where(_cycles.c.id == cycle_id, _cycles.c.finished_at.is_(None))
                  .values(finished_at=finished_at, outcome="abandoned", stage="FAILED", error=reason[:2000]))
     with db.session() as session:
-        return session.execute(statement).rowcount == 1
+        return affected_rows(session.execute(statement)) == 1

@@ -122,7 +122,7 @@ def cost_of_cycle(db: Database, cycle_id: str) -> Decimal:
         return Decimal(session.scalar(query) or 0)
 
 
-def cost_per_trade_query(run_id: str = LIVE_RUN) -> Select[tuple[int, Decimal]]:
+def cost_per_trade_query(run_id: str = LIVE_RUN) -> Select[int, Decimal]:
     """(trade id, cost of the calls of the cycle that opened it) for the run's trades with such calls;
     callers add conditions on `Trade` (the report: closed in its period)."""
     return (

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from trading_bot.storage.db import Database
+from trading_bot.storage.db import Database, affected_rows
 from trading_bot.storage.models import ResearchCache
 
 
@@ -51,4 +51,4 @@ def fresh(db: Database, query_hash: str, now: datetime) -> CachedResearch | None
 
 def purge_expired(db: Database, now: datetime) -> int:
     with db.session() as session:
-        return int(session.execute(delete(ResearchCache).where(ResearchCache.expires_at <= now)).rowcount or 0)
+        return affected_rows(session.execute(delete(ResearchCache).where(ResearchCache.expires_at <= now)))

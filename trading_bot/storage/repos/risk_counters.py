@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from trading_bot.domain.orders import Account
+from trading_bot.storage.db import table_of
 from trading_bot.storage.models import AccountSnapshot, Trade
 from trading_bot.storage.run_journal import journal_of
 
@@ -22,9 +23,10 @@ STREAK_SCAN = 100  # closed trades looked at for the losing streak
 
 
 # a Core statement on the table, built once: this runs at every cycle and every account push
-_RECORD_ACCOUNT = (insert(AccountSnapshot.__table__)
+_accounts = table_of(AccountSnapshot)
+_RECORD_ACCOUNT = (insert(_accounts)
                    .on_conflict_do_nothing(index_elements=["run_id", "ts"])
-                   .returning(AccountSnapshot.__table__.c.id))
+                   .returning(_accounts.c.id))
 
 
 def record_account(session: Session, run_id: str, account: Account) -> bool:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import insert as sql_insert
 
-from trading_bot.storage.db import Database
+from trading_bot.storage.db import Database, table_of
 from trading_bot.storage.models import LIVE_RUN, ScreenerLog
 
 
-_logs = ScreenerLog.__table__
-_INSERT = insert(_logs).returning(_logs.c.id)  # built once: every cycle screens
+_logs = table_of(ScreenerLog)
+_INSERT = sql_insert(_logs).returning(_logs.c.id)  # built once: every cycle screens
 
 
 def insert(db: Database, *, instrument: str, ts: datetime, model: str, signal: bool, reason: str,

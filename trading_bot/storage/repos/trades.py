@@ -99,7 +99,7 @@ def realised_between(db: Database, start: datetime, end: datetime, run_id: str =
         Trade.run_id == run_id, Trade.status == "closed", *_exit_within(start, end))
     with db.session() as session:
         count, total = session.execute(query).one()
-    return int(count), Decimal(total)
+    return int(count), Decimal(total or 0)
 
 
 def to_closed_trade(row: TradeRow) -> ClosedTrade:
