@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from trading_bot.storage import LIVE_RUN
+from trading_bot.storage import LIVE_RUN as LIVE_RUN  # re-exported: the repositories import it from here
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
