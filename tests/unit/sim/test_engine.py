@@ -34,9 +34,9 @@ def test_isolated_liquidation_loses_exactly_the_margin(price: float, penalty: De
     assert engine.positions  # above the liquidation price: still open
     engine.on_price(BTC, price, 3_000)
     assert not engine.positions
-    assert engine.ledger["liquidation"] == penalty  # positive = a gap past bankruptcy, covered
-    assert engine.cash == D(10000) - D("0.4500005") - D("90.0001")
-    liquidation = next(o for o in engine.orders.values() if o.category == "full_liquidation")
+    assert engine.account.ledger["liquidation"] == penalty  # positive = a gap past bankruptcy, covered
+    assert engine.account.cash == D(10000) - D("0.4500005") - D("90.0001")
+    liquidation = next(o for o in engine.orders.by_id.values() if o.category == "full_liquidation")
     assert liquidation.avg_px == D(str(price)) and liquidation.state == "filled"
 
 
@@ -46,8 +46,8 @@ def test_cross_liquidation_when_equity_meets_maintenance() -> None:
     buy(engine, "100", "cross")  # 90 000 USDT of BTC on 10 000 USDT
     assert engine.lo[BTC] == pytest.approx(90000.1 - 9950 / 0.996 / 1, rel=0.01)
     engine.on_price(BTC, 80000.0, 2_000)
-    assert not engine.positions and engine.cash >= 0
-    assert engine.cash - D(10000) == sum(engine.ledger.values())
+    assert not engine.positions and engine.account.cash >= 0
+    assert engine.account.cash - D(10000) == sum(engine.account.ledger.values())
 
 
 def test_funding_longs_pay_when_the_rate_is_positive() -> None:
@@ -56,7 +56,7 @@ def test_funding_longs_pay_when_the_rate_is_positive() -> None:
     engine.on_price(BTC, 90000.0, 2_000)
     paid = engine.settle_funding(BTC, D("0.0001"))
     assert paid == D("-0.18")  # 0.0001 × 2 × 0.01 × 90000
-    assert engine.ledger["funding"] == D("-0.18")
+    assert engine.account.ledger["funding"] == D("-0.18")
     assert engine.positions[(BTC, "cross", "net")].funding_fee == D("-0.18")
 
 
@@ -74,7 +74,7 @@ def test_post_only_crossing_is_cancelled_and_ioc_fok_leave_nothing_resting() -> 
     post = engine.place_order(OrderParams(BTC, "cross", "buy", "post_only", D(1), D("90000.1")))
     assert (post.state, post.cancel_source, post.acc_fill_sz) == ("canceled", "31", D(0))
     ioc = engine.place_order(OrderParams(BTC, "cross", "buy", "ioc", D(1), D(89000)))
-    assert ioc.state == "canceled" and not engine.live
+    assert ioc.state == "canceled" and not engine.orders.live
     fok = engine.place_order(OrderParams(BTC, "cross", "buy", "fok", D(1), D("90000.1")))
     assert fok.state == "filled"
 
@@ -85,7 +85,7 @@ def test_large_market_orders_walk_the_book() -> None:
     small, large = buy(engine, "1", "cross"), buy(engine, "1000", "cross")
     assert small.avg_px == D("90000.1")  # type: ignore[attr-defined]
     assert large.avg_px > D("90010")  # type: ignore[attr-defined]
-    assert len([f for f in engine.fills if f.ord_id == large.ord_id]) > 3  # type: ignore[attr-defined]
+    assert len([f for f in engine.orders.fills if f.ord_id == large.ord_id]) > 3  # type: ignore[attr-defined]
 
 
 def test_long_short_mode_needs_pos_side_and_keeps_two_positions() -> None:
@@ -107,7 +107,7 @@ def test_net_mode_flips_through_zero() -> None:
     buy(engine, "1", "cross")
     engine.place_order(OrderParams(BTC, "cross", "sell", "market", D(3)))
     assert engine.positions[(BTC, "cross", "net")].qty == D(-2)
-    assert engine.cash - D(10000) == sum(engine.ledger.values())
+    assert engine.account.cash - D(10000) == sum(engine.account.ledger.values())
 
 
 def test_amend_and_trigger_orders() -> None:
@@ -118,7 +118,7 @@ def test_amend_and_trigger_orders() -> None:
     algo = engine.place_algo(AlgoParams(BTC, "cross", "buy", "trigger", D(1), trigger_px=D(91000), order_px=D(-1)))
     assert algo.trigger_up
     engine.on_price(BTC, 91000.0, 2_000)
-    assert algo.state == "effective" and engine.orders[algo.ord_id].state == "filled"
+    assert algo.state == "effective" and engine.orders.by_id[algo.ord_id].state == "filled"
 
 
 def test_cross_positions_in_two_instruments_share_one_account() -> None:
@@ -139,5 +139,5 @@ def test_cross_positions_in_two_instruments_share_one_account() -> None:
     engine.place_order(OrderParams("ETH-USDT-SWAP", "cross", "buy", "market", D(120)))  # 12 ETH = 36 000
     # each falls 15 %: either alone would cost 5 400 USDT (no liquidation), both together 10 800
     venue.advance_to(9 * minute)
-    assert not engine.positions and engine.cash >= 0
-    assert engine.cash - D(10000) == sum(engine.ledger.values())
+    assert not engine.positions and engine.account.cash >= 0
+    assert engine.account.cash - D(10000) == sum(engine.account.ledger.values())
