@@ -30,7 +30,7 @@ def main() -> None:
     trades = 0
     started = time.perf_counter()
     for close in closes:
-        if not engine.positions:
+        if not engine.positions.by_key:
             last = engine.quotes.mark(INST)
             engine.place_order(OrderParams(INST, "isolated", "buy", "market", Decimal(1), attach=[AttachSpec(
                 tp_trigger_px=(last * Decimal("1.02")).quantize(Decimal("0.1")),

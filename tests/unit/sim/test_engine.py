@@ -31,9 +31,9 @@ def test_isolated_liquidation_loses_exactly_the_margin(price: float, penalty: De
     buy(engine)  # 90000.1, margin 90.0001, liquidation where 90.0001 + (p − 90000.1)·0.01 = 0.004·0.01·p
     assert engine.lo[BTC] == pytest.approx(81325.3916, abs=1e-3)
     engine.on_price(BTC, 81400.0, 2_000)
-    assert engine.positions  # above the liquidation price: still open
+    assert engine.positions.by_key  # above the liquidation price: still open
     engine.on_price(BTC, price, 3_000)
-    assert not engine.positions
+    assert not engine.positions.by_key
     assert engine.account.ledger["liquidation"] == penalty  # positive = a gap past bankruptcy, covered
     assert engine.account.cash == D(10000) - D("0.4500005") - D("90.0001")
     liquidation = next(o for o in engine.orders.by_id.values() if o.category == "full_liquidation")
@@ -46,7 +46,7 @@ def test_cross_liquidation_when_equity_meets_maintenance() -> None:
     buy(engine, "100", "cross")  # 90 000 USDT of BTC on 10 000 USDT
     assert engine.lo[BTC] == pytest.approx(90000.1 - 9950 / 0.996 / 1, rel=0.01)
     engine.on_price(BTC, 80000.0, 2_000)
-    assert not engine.positions and engine.account.cash >= 0
+    assert not engine.positions.by_key and engine.account.cash >= 0
     assert engine.account.cash - D(10000) == sum(engine.account.ledger.values())
 
 
@@ -57,7 +57,7 @@ def test_funding_longs_pay_when_the_rate_is_positive() -> None:
     paid = engine.settle_funding(BTC, D("0.0001"))
     assert paid == D("-0.18")  # 0.0001 × 2 × 0.01 × 90000
     assert engine.account.ledger["funding"] == D("-0.18")
-    assert engine.positions[(BTC, "cross", "net")].funding_fee == D("-0.18")
+    assert engine.positions.by_key[(BTC, "cross", "net")].funding_fee == D("-0.18")
 
 
 def test_resting_limit_fills_as_maker_at_its_price_even_through_a_gap() -> None:
@@ -96,7 +96,7 @@ def test_long_short_mode_needs_pos_side_and_keeps_two_positions() -> None:
     assert missing.value.code == "51000"
     buy(engine, "1", "cross", pos_side="long")
     engine.place_order(OrderParams(BTC, "cross", "sell", "market", D(2), pos_side="short"))
-    assert {k[2]: p.qty for k, p in engine.positions.items()} == {"long": D(1), "short": D(-2)}
+    assert {k[2]: p.qty for k, p in engine.positions.by_key.items()} == {"long": D(1), "short": D(-2)}
     with pytest.raises(Reject) as too_much:
         engine.place_order(OrderParams(BTC, "cross", "sell", "market", D(2), pos_side="long"))
     assert too_much.value.code == "51112"
@@ -106,7 +106,7 @@ def test_net_mode_flips_through_zero() -> None:
     engine = engine_at()
     buy(engine, "1", "cross")
     engine.place_order(OrderParams(BTC, "cross", "sell", "market", D(3)))
-    assert engine.positions[(BTC, "cross", "net")].qty == D(-2)
+    assert engine.positions.by_key[(BTC, "cross", "net")].qty == D(-2)
     assert engine.account.cash - D(10000) == sum(engine.account.ledger.values())
 
 
@@ -139,5 +139,5 @@ def test_cross_positions_in_two_instruments_share_one_account() -> None:
     engine.place_order(OrderParams("ETH-USDT-SWAP", "cross", "buy", "market", D(120)))  # 12 ETH = 36 000
     # each falls 15 %: either alone would cost 5 400 USDT (no liquidation), both together 10 800
     venue.advance_to(9 * minute)
-    assert not engine.positions and engine.account.cash >= 0
+    assert not engine.positions.by_key and engine.account.cash >= 0
     assert engine.account.cash - D(10000) == sum(engine.account.ledger.values())

@@ -80,12 +80,12 @@ def _check(engine: Engine) -> None:
     assert engine.account.ledger["pnl"] == sum((f.pnl for f in engine.orders.fills), Decimal(0))
     assert engine.account.ledger["fee"] == sum((f.fee for f in engine.orders.fills), Decimal(0))
     assert engine.account.cash >= 0
-    for pos in engine.positions.values():
+    for pos in engine.positions.by_key.values():
         mark = engine.quotes.mark(pos.inst_id)
         if pos.mgn_mode == "isolated":
             assert pos.margin + upl(pos, INSTRUMENTS[pos.inst_id], mark) > 0, "isolated margin went negative"
     figures = engine.account.figures()
-    if any(p.mgn_mode == "cross" for p in engine.positions.values()):
+    if any(p.mgn_mode == "cross" for p in engine.positions.by_key.values()):
         assert figures.cross_equity > figures.cross_mmr, "cross margin below maintenance without liquidation"
 
 

@@ -41,7 +41,7 @@ class Account:
 
     def figures(self) -> AccountFigures:
         quotes = self.quotes
-        rows = [(p, quotes.instruments[p.inst_id], quotes.mark(p.inst_id)) for p in self.positions.values()]
+        rows = [(p, quotes.instruments[p.inst_id], quotes.mark(p.inst_id)) for p in self.positions.by_key.values()]
         return account_figures(self.cash, rows, self.orders.frozen())
 
     def settle_funding(self, inst_id: str, rate: Decimal) -> Decimal:

@@ -107,7 +107,7 @@ class Engine:
 
     # --- settings and funding --------------------------------------------------------------------
     def set_position_mode(self, mode: str) -> None:
-        self.settings.set_position_mode(mode, busy=bool(self.positions or self.orders.live or self.algos.live()))
+        self.settings.set_position_mode(mode, busy=bool(self.positions.by_key or self.orders.live or self.algos.live()))
 
     def set_leverage(self, inst_id: str, lever: Decimal, mgn_mode: str, pos_side: str = "") -> list[dict[str, str]]:
         inst = self.quotes.instrument(inst_id)

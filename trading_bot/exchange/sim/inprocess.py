@@ -140,7 +140,7 @@ class InProcessExchange:
                        ts=self.server_time())
 
     def positions(self, inst_id: str | None = None) -> list[Position]:
-        return [to_position(self.engine, p) for p in self.engine.positions.values()
+        return [to_position(self.engine, p) for p in self.engine.positions.by_key.values()
                 if p.qty and (inst_id is None or p.inst_id == inst_id)]
 
     def position_mode(self) -> str:

@@ -57,7 +57,7 @@ def save(venue: Venue, path: Path) -> None:
         "version": VERSION, "now_ms": venue.now_ms, "next_funding_ms": venue.next_funding_ms,
         "cash": str(account.cash), "ledger": _plain(account.ledger), "pos_mode": settings.pos_mode,
         "u_time": account.u_time, "levers": [[*k, str(v)] for k, v in settings.levers.items()],
-        "ids": engine.ids.counters, "positions": [_plain(p) for p in engine.positions.values()],
+        "ids": engine.ids.counters, "positions": [_plain(p) for p in engine.positions.by_key.values()],
         "orders": [_plain(o) for o in orders.by_id.values()], "live": list(orders.live),
         "algos": [_plain(a) for a in engine.algos.by_id.values()], "fills": [_plain(f) for f in orders.fills[-FILLS_KEPT:]],
     }

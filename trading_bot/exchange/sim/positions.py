@@ -6,7 +6,7 @@ position that goes to zero is dropped, its protecting algo orders are cancelled,
 
 from __future__ import annotations
 
-from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,42 +20,25 @@ from trading_bot.exchange.sim.settings import AccountSettings, PositionKey
 
 
 @dataclass(eq=False, repr=False, slots=True)  # a part of the engine: compared by identity, no deep repr
-class Positions(Mapping[PositionKey, SimPosition]):
-    """Read as a mapping; changed only by fills, funding, liquidation and leverage, through the engine."""
-
+class Positions:
     quotes: Quotes
     settings: AccountSettings
     ids: Ids
     events: EventLog
     algos: Algos
+    by_key: dict[PositionKey, SimPosition] = field(init=False, default_factory=dict)  # to read; parts change it
     closed_log: list[ClosedPosition] | None = field(init=False, default=None)  # in-process readers turn it on
-    _by_key: dict[PositionKey, SimPosition] = field(init=False, default_factory=dict)
-
-    def __getitem__(self, key: PositionKey) -> SimPosition:
-        return self._by_key[key]
-
-    def __iter__(self) -> Iterator[PositionKey]:
-        return iter(self._by_key)
-
-    def __len__(self) -> int:
-        return len(self._by_key)
-
-    def values(self) -> ValuesView[SimPosition]:  # the dict's own views: margin figures read them often
-        return self._by_key.values()
-
-    def items(self) -> ItemsView[PositionKey, SimPosition]:
-        return self._by_key.items()
 
     def of(self, inst_id: str) -> list[SimPosition]:
-        return [p for p in self._by_key.values() if p.inst_id == inst_id]
+        return [p for p in self.by_key.values() if p.inst_id == inst_id]
 
     def restore(self, positions: list[SimPosition]) -> None:
-        self._by_key = {p.key: p for p in positions}
+        self.by_key = {p.key: p for p in positions}
 
     # --- what an order can close or open --------------------------------------------------------
     def closing_qty(self, order_side: str, inst_id: str, td_mode: str, pos_side: str) -> Decimal | None:
         """Contracts this order can close (None when it opens: long/short mode opening orders)."""
-        pos = self._by_key.get(self.settings.position_key(inst_id, td_mode, pos_side))
+        pos = self.by_key.get(self.settings.position_key(inst_id, td_mode, pos_side))
         if pos_side == "net":
             if pos is None or pos.qty == 0:
                 return ZERO
@@ -69,18 +52,18 @@ class Positions(Mapping[PositionKey, SimPosition]):
 
     def held(self, inst_id: str, td_mode: str, pos_side: str) -> SimPosition | None:
         """The open position an order on this instrument, margin mode and side would reduce."""
-        pos = self._by_key.get(self.settings.position_key(inst_id, td_mode, pos_side))
+        pos = self.by_key.get(self.settings.position_key(inst_id, td_mode, pos_side))
         return pos if pos is not None and pos.qty else None
 
     # --- fills --------------------------------------------------------------------------------
     def for_order(self, order: SimOrder) -> SimPosition:
         """The position the order's fill moves, opened (flat) when there is none."""
         key = self.settings.position_key(order.inst_id, order.td_mode, order.pos_side)
-        pos = self._by_key.get(key)
+        pos = self.by_key.get(key)
         if pos is None:
             now = self.quotes.now_ms
             pos = SimPosition(order.inst_id, order.td_mode, key[2], self.ids.next("pos"), order.lever, now, now)
-            self._by_key[key] = pos
+            self.by_key[key] = pos
         return pos
 
     def apply(self, pos: SimPosition, delta: Decimal, px: Decimal, lever: Decimal, inst: SimInstrument) -> Decimal:
@@ -110,9 +93,9 @@ class Positions(Mapping[PositionKey, SimPosition]):
 
     def settle(self, pos: SimPosition, order: SimOrder) -> None:
         """After `order`'s fill has been pushed: a position it left flat is closed and dropped."""
-        if pos.qty == 0 and self._by_key.get(pos.key) is pos:
+        if pos.qty == 0 and self.by_key.get(pos.key) is pos:
             self._close(pos, order, announce=False)  # the fill has just pushed the flat position
-            del self._by_key[pos.key]
+            del self.by_key[pos.key]
 
     def _close(self, pos: SimPosition, order: SimOrder | None, announce: bool = True,
                exit_px: Decimal | None = None) -> None:

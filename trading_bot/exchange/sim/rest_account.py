@@ -30,7 +30,7 @@ def positions(venue: Venue, q: Body) -> list[Json]:
         return []
     inst_id = inst_id_of(venue, q) if text(q, "instId") else ""
     pos_ids = {p for p in text(q, "posId").split(",") if p}
-    return [position_row(venue.engine, p) for p in venue.engine.positions.values()
+    return [position_row(venue.engine, p) for p in venue.engine.positions.by_key.values()
             if (not inst_id or p.inst_id == inst_id) and (not pos_ids or p.pos_id in pos_ids)]
 
 

@@ -56,7 +56,7 @@ class Liquidator:
             if pos.mgn_mode == "isolated" and pos.margin + upl(pos, inst, mark) <= mmr(pos, inst, mark):
                 self._liquidate_isolated(pos)
                 fired = True
-        if any(p.mgn_mode == "cross" for p in self.positions.values()):
+        if any(p.mgn_mode == "cross" for p in self.positions.by_key.values()):
             figures = self.account.figures()
             if figures.cross_equity <= figures.cross_mmr:
                 self._liquidate_cross(figures.cross_mmr)
@@ -85,7 +85,7 @@ class Liquidator:
     def _liquidate_cross(self, maintenance: Decimal) -> None:
         for order in [o for o in self.orders.live.values() if o.td_mode == "cross"]:
             self.matching.cancel(order, "6")
-        closed = [p for p in self.positions.values() if p.mgn_mode == "cross"]
+        closed = [p for p in self.positions.by_key.values() if p.mgn_mode == "cross"]
         for pos in closed:
             self._liquidation_order(pos)
         left = self.account.figures().cross_equity

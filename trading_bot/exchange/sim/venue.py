@@ -76,7 +76,7 @@ class Venue:
         """Cross liquidation bounds assume the other instruments' prices stay put; when cross positions
         span several instruments, refresh the bounds and check once the new prices are all in."""
         engine = self.engine
-        if len({p.inst_id for p in engine.positions.values() if p.mgn_mode == "cross"}) > 1:
+        if len({p.inst_id for p in engine.positions.by_key.values() if p.mgn_mode == "cross"}) > 1:
             engine.recompute_all()
             for inst_id in self.market.data:
                 engine.check(inst_id)

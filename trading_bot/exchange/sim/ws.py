@@ -268,7 +268,7 @@ class WsHub:
         if arg["channel"] == "account":
             return self._account(arg, "snapshot")
         engine = self.server.venue.engine
-        rows = [position_row(engine, p) for p in engine.positions.values()]
+        rows = [position_row(engine, p) for p in engine.positions.by_key.values()]
         return {"arg": {**arg, "uid": SIM_UID}, "eventType": "snapshot", "curPage": 1, "lastPage": True,
                 "data": [r for r in rows if _matches(arg, r)]}
 
