@@ -9,6 +9,7 @@ WebSocket-style events are not recorded (nothing would read them), which keeps r
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
@@ -196,7 +197,7 @@ class InProcessExchange:
 
     def cancel_algo_orders(self, inst_id: str, algo_ids: list[str]) -> None:
         for algo_id in algo_ids:
-            self._call("trade/cancel-algos", lambda a=algo_id: self.engine.cancel_algo(inst_id, a))
+            self._call("trade/cancel-algos", partial(self.engine.cancel_algo, inst_id, algo_id))
 
     def close_position(self, inst_id: str, pos_side: ExchangePosSide, mgn_mode: MarginMode,
                        cl_ord_id: str | None = None) -> None:

@@ -37,7 +37,8 @@ class SimInstrument:
 
     @property
     def price_digits(self) -> int:
-        return max(0, -self.tick_sz.as_tuple().exponent)  # type: ignore[operator]
+        exponent = self.tick_sz.as_tuple().exponent
+        return max(0, -exponent) if isinstance(exponent, int) else 0  # a tick size is finite: always an int
 
     @property
     def tick(self) -> float:

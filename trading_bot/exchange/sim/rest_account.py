@@ -7,7 +7,7 @@ from typing import Any
 from trading_bot.exchange.sim import okx_format
 from trading_bot.exchange.sim.engine import Engine
 from trading_bot.exchange.sim.orders import ZERO, SimPosition, param_error
-from trading_bot.exchange.sim.params import Body, decimal, text
+from trading_bot.exchange.sim.params import Body, required_decimal, text
 from trading_bot.exchange.sim.rest_market import inst_id_of
 from trading_bot.exchange.sim.venue import Venue
 
@@ -55,8 +55,8 @@ def set_position_mode(venue: Venue, q: Body) -> list[Json]:
 
 def set_leverage(venue: Venue, q: Body) -> list[Json]:
     inst_id = inst_id_of(venue, q)
-    lever = decimal(q, "lever", True)
-    return venue.engine.set_leverage(inst_id, lever, text(q, "mgnMode", True), text(q, "posSide"))  # type: ignore[arg-type]
+    lever = required_decimal(q, "lever")
+    return venue.engine.set_leverage(inst_id, lever, text(q, "mgnMode", True), text(q, "posSide"))
 
 
 def leverage_info(venue: Venue, q: Body) -> list[Json]:

@@ -15,8 +15,9 @@ Json = dict[str, Any]
 ALGO_TYPES = ("conditional", "oco", "trigger")
 
 
-def _item(ok: bool, exc: Reject | None, **fields: str) -> Json:
-    return {**fields, "sCode": "0" if ok else exc.code, "sMsg": "" if ok else exc.msg}  # type: ignore[union-attr]
+def _item(exc: Reject | None, **fields: str) -> Json:
+    """One item of a write's answer: accepted (`exc` None), or refused with OKX's code and message."""
+    return {**fields, "sCode": "0" if exc is None else exc.code, "sMsg": "" if exc is None else exc.msg}
 
 
 def place_order(venue: Venue, q: Body) -> list[Json]:
@@ -40,8 +41,8 @@ def cancel_order(venue: Venue, q: Body) -> list[Json]:
     except Reject as exc:
         if exc.http != 200:
             raise
-        return [_item(False, exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts)]
-    return [_item(True, None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts)]
+        return [_item(exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts)]
+    return [_item(None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts)]
 
 
 def amend_order(venue: Venue, q: Body) -> list[Json]:
@@ -53,9 +54,9 @@ def amend_order(venue: Venue, q: Body) -> list[Json]:
     except Reject as exc:
         if exc.http != 200:
             raise
-        return [_item(False, exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts, reqId=req_id)]
+        return [_item(exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts, reqId=req_id)]
     venue.engine.events.amended(order.ord_id)
-    return [_item(True, None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts, reqId=req_id)]
+    return [_item(None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts, reqId=req_id)]
 
 
 def get_order(venue: Venue, q: Body) -> list[Json]:
@@ -121,8 +122,8 @@ def place_algo(venue: Venue, q: Body) -> list[Json]:
     except Reject as exc:
         if exc.http != 200:
             raise
-        return [_item(False, exc, algoClOrdId=p.algo_cl_ord_id, algoId="", clOrdId=p.algo_cl_ord_id, tag=p.tag)]
-    return [_item(True, None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId=algo.algo_cl_ord_id,
+        return [_item(exc, algoClOrdId=p.algo_cl_ord_id, algoId="", clOrdId=p.algo_cl_ord_id, tag=p.tag)]
+    return [_item(None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId=algo.algo_cl_ord_id,
                   tag=algo.tag)]
 
 
@@ -137,9 +138,9 @@ def cancel_algos(venue: Venue, q: Body | list[Body]) -> list[Json]:
         except Reject as exc:
             if exc.http != 200:
                 raise
-            results.append(_item(False, exc, algoClOrdId=algo_cl, algoId=algo_id, clOrdId="", tag=""))
+            results.append(_item(exc, algoClOrdId=algo_cl, algoId=algo_id, clOrdId="", tag=""))
         else:
-            results.append(_item(True, None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId="",
+            results.append(_item(None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId="",
                                  tag=algo.tag))
     return results
 
