@@ -6,18 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from tests.kit.sim_engine import BTC, engine_at
 from trading_bot.exchange.sim.engine import Engine
 from trading_bot.exchange.sim.instruments import INSTRUMENTS
 from trading_bot.exchange.sim.orders import AlgoParams, OrderParams, Reject
 
-BTC = "BTC-USDT-SWAP"
 D = Decimal
-
-
-def engine_at(price: float = 90000.0) -> Engine:
-    engine = Engine({BTC: INSTRUMENTS[BTC]}, D(10000), now_ms=1_000)
-    engine.on_price(BTC, price, 1_000)
-    return engine
 
 
 def buy(engine: Engine, sz: str = "1", mode: str = "isolated", **kw: object) -> object:

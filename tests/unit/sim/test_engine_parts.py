@@ -10,21 +10,13 @@ from pathlib import Path
 import pytest
 
 from tests.kit.sim import flat_bars, write_candles
+from tests.kit.sim_engine import BTC, engine_at
 from trading_bot.exchange.sim import persistence
-from trading_bot.exchange.sim.engine import Engine
-from trading_bot.exchange.sim.instruments import INSTRUMENTS
 from trading_bot.exchange.sim.market import SimMarket
 from trading_bot.exchange.sim.orders import AlgoParams, AttachSpec, OrderParams, Reject
 from trading_bot.exchange.sim.venue import Venue
 
-BTC = "BTC-USDT-SWAP"
 D = Decimal
-
-
-def engine_at(price: float = 90000.0) -> Engine:
-    engine = Engine({BTC: INSTRUMENTS[BTC]}, D(10000), now_ms=1_000)
-    engine.on_price(BTC, price, 1_000)
-    return engine
 
 
 def test_parts_leave_the_bounds_to_the_engine() -> None:
