@@ -25,13 +25,13 @@ def main() -> None:
     bars = market.data[INST].bars
     venue = Venue.create(market, Decimal("1000000"), start_ms=int(bars.ts[1]))
     engine = venue.engine
-    engine.record_events = False
+    engine.events.record = False
     closes = (bars.ts + bars.dur).tolist()[1:]
     trades = 0
     started = time.perf_counter()
     for close in closes:
-        if not engine.positions:
-            last = engine.mark(INST)
+        if not engine.positions.by_key:
+            last = engine.quotes.mark(INST)
             engine.place_order(OrderParams(INST, "isolated", "buy", "market", Decimal(1), attach=[AttachSpec(
                 tp_trigger_px=(last * Decimal("1.02")).quantize(Decimal("0.1")),
                 sl_trigger_px=(last * Decimal("0.98")).quantize(Decimal("0.1")))]))
@@ -41,5 +41,5 @@ def main() -> None:
     ticks = len(closes) * TICKS_PER_BAR
     print(f"bars replayed:        {len(closes):,} ({ticks:,} ticks) in {elapsed:.2f} s")
     print(f"throughput:           {ticks / elapsed:,.0f} ticks/s ({len(closes) / elapsed:,.0f} bars/s)")
-    print(f"round trips:          {trades:,} (TP/SL ±2 %), final equity {engine.figures().equity:.2f} USDT")
-    assert engine.cash - Decimal("1000000") == sum(engine.ledger.values()), "money was created or destroyed"
+    print(f"round trips:          {trades:,} (TP/SL ±2 %), final equity {engine.account.figures().equity:.2f} USDT")
+    assert engine.account.cash - Decimal("1000000") == sum(engine.account.ledger.values()), "money was created or destroyed"

@@ -43,13 +43,13 @@ class SimCloseFeed:
 
     def __init__(self, sim) -> None:  # noqa: ANN001
         self._sim = sim
-        sim.call(lambda s: setattr(s.venue.engine, "closed_log", []))
+        sim.call(lambda s: setattr(s.venue.engine.positions, "closed_log", []))
         self._pending: dict[str, PositionClosed] = {}
         self._count = 0
 
     def pending(self) -> list[tuple[str, PositionClosed]]:
         def take(server):  # noqa: ANN001, ANN202
-            log, server.venue.engine.closed_log = server.venue.engine.closed_log, []
+            log, server.venue.engine.positions.closed_log = server.venue.engine.positions.closed_log, []
             return log
 
         for c in self._sim.call(take):

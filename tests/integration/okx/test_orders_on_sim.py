@@ -40,7 +40,7 @@ def test_an_order_whose_answer_is_lost_is_placed_exactly_once(fault: dict[str, A
             assert took >= CLIENT_TIMEOUT  # the client really gave up on the first answer
 
         def orders_with_our_id() -> list[Any]:
-            return sim.call(lambda s: [o for o in s.venue.engine.orders.values() if o.cl_ord_id == request.cl_ord_id])
+            return sim.call(lambda s: [o for o in s.venue.engine.orders.by_id.values() if o.cl_ord_id == request.cl_ord_id])
 
         placed = orders_with_our_id()
         assert [o.ord_id for o in placed] == [ack.ord_id] and placed[0].state == "filled"

@@ -60,7 +60,7 @@ def test_fills_once_and_one_position_closed_with_the_simulators_numbers(
     closes_of = lambda: [e for t, e in events(redis_client, keys, TRADE_POSITIONS) if t == "PositionClosed"]  # noqa: E731
 
     with running_sim(data=[scripted_market(tmp_path)], start=SIM_START) as sim:
-        sim.call(lambda s: setattr(s.venue.engine, "closed_log", []))
+        sim.call(lambda s: setattr(s.venue.engine.positions, "closed_log", []))
         cash_before = Decimal(sim.venue_state()["cash"])
         venue = adapter_for(sim)
         with role("ws-private", sim_env(sim, tmp_path, db_url, redis_url, namespace)) as proc:
@@ -90,8 +90,8 @@ def test_fills_once_and_one_position_closed_with_the_simulators_numbers(
             state = sim.venue_state()
             assert state["positions"] == 0
         venue.close()
-        closed_log = sim.call(lambda s: list(s.venue.engine.closed_log or []))
-        sim_fills = sim.call(lambda s: list(s.venue.engine.fills))
+        closed_log = sim.call(lambda s: list(s.venue.engine.positions.closed_log or []))
+        sim_fills = sim.call(lambda s: list(s.venue.engine.orders.fills))
 
     cash_change = Decimal(state["cash"]) - cash_before
     assert len(closed_log) == 1 and closed_log[0].reason == "take_profit"

@@ -41,13 +41,13 @@ def _apply(engine: Engine, action: tuple, clock: list[int]) -> None:  # noqa: C9
     if kind == "price":
         _, i, rel = action
         inst_ = INSTRUMENTS[i]
-        price = max(inst_.tick, round(engine.last[i] * (1 + rel) / inst_.tick) * inst_.tick)
+        price = max(inst_.tick, round(engine.quotes.last[i] * (1 + rel) / inst_.tick) * inst_.tick)
         engine.on_price(i, round(price, inst_.price_digits), now)
         return
-    engine.now_ms = now
+    engine.quotes.now_ms = now
     if kind == "market":
         _, i, s, sz, m, protect = action
-        last = engine.mark(i)
+        last = engine.quotes.mark(i)
         attach = []
         if protect:
             up, down = (last * Decimal("1.03")).quantize(Decimal("0.1")), (last * Decimal("0.97")).quantize(Decimal("0.1"))
@@ -55,17 +55,17 @@ def _apply(engine: Engine, action: tuple, clock: list[int]) -> None:  # noqa: C9
         engine.place_order(OrderParams(i, m, s, "market", sz, attach=attach))
     elif kind == "limit":
         _, i, s, sz, m, rel = action
-        px = (engine.mark(i) * Decimal(1 + rel)).quantize(INSTRUMENTS[i].tick_sz)
+        px = (engine.quotes.mark(i) * Decimal(1 + rel)).quantize(INSTRUMENTS[i].tick_sz)
         engine.place_order(OrderParams(i, m, s, "limit", sz, px))
     elif kind == "algo":
         _, i, s, sz, m, dist = action
-        last = engine.mark(i)
+        last = engine.quotes.mark(i)
         away = (last * Decimal(1 + dist if s == "buy" else 1 - dist)).quantize(INSTRUMENTS[i].tick_sz)
         engine.place_algo(AlgoParams(i, m, s, "conditional", sz, reduce_only=True, sl_trigger_px=away))
     elif kind == "lever":
         engine.set_leverage(action[1], Decimal(action[3]), action[2])
     elif kind == "cancel":
-        live = list(engine.live.values())
+        live = list(engine.orders.live.values())
         if live:
             order = live[action[1] % len(live)]
             engine.cancel_order(order.inst_id, order.ord_id)
@@ -76,16 +76,16 @@ def _apply(engine: Engine, action: tuple, clock: list[int]) -> None:  # noqa: C9
 
 
 def _check(engine: Engine) -> None:
-    assert engine.cash - START_CASH == sum(engine.ledger.values())  # exactly: nothing created or destroyed
-    assert engine.ledger["pnl"] == sum((f.pnl for f in engine.fills), Decimal(0))
-    assert engine.ledger["fee"] == sum((f.fee for f in engine.fills), Decimal(0))
-    assert engine.cash >= 0
-    for pos in engine.positions.values():
-        mark = engine.mark(pos.inst_id)
+    assert engine.account.cash - START_CASH == sum(engine.account.ledger.values())  # exactly: nothing created or destroyed
+    assert engine.account.ledger["pnl"] == sum((f.pnl for f in engine.orders.fills), Decimal(0))
+    assert engine.account.ledger["fee"] == sum((f.fee for f in engine.orders.fills), Decimal(0))
+    assert engine.account.cash >= 0
+    for pos in engine.positions.by_key.values():
+        mark = engine.quotes.mark(pos.inst_id)
         if pos.mgn_mode == "isolated":
             assert pos.margin + upl(pos, INSTRUMENTS[pos.inst_id], mark) > 0, "isolated margin went negative"
-    figures = engine.figures()
-    if any(p.mgn_mode == "cross" for p in engine.positions.values()):
+    figures = engine.account.figures()
+    if any(p.mgn_mode == "cross" for p in engine.positions.by_key.values()):
         assert figures.cross_equity > figures.cross_mmr, "cross margin below maintenance without liquidation"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, TypedDict, get_args
 
 from pydantic import ValidationError
 
@@ -26,13 +26,28 @@ from trading_bot.domain.market import (
     Ticker,
     invalid_candle,
 )
-from trading_bot.domain.orders import Account, AlgoOrder, Fill, Order, OrderAck, Position
+from trading_bot.domain.orders import (
+    Account,
+    AlgoOrder,
+    AlgoState,
+    ExchangePosSide,
+    Fill,
+    MarginMode,
+    Order,
+    OrderAck,
+    OrderState,
+    Position,
+    PositionSide,
+    Side,
+)
 from trading_bot.exchange.okx.values import (
     ParseError,
     dec,
+    dec_or,
     dec_or_zero,
     flag,
     is_blank,
+    member,
     ms_to_datetime,
     one_of,
     opt_dec,
@@ -45,9 +60,14 @@ from trading_bot.exchange.okx.values import (
 
 Item = Mapping[str, Any]
 
-ORDER_STATES = frozenset({"live", "partially_filled", "filled", "canceled", "mmp_canceled"})
-ALGO_STATES = frozenset({"live", "pause", "effective", "canceled", "order_failed", "partially_effective"})
-SIDES = ("buy", "sell")
+# The allowed values are the domain's Literals, so a parsed value is typed as one of them.
+ORDER_STATES: tuple[OrderState, ...] = get_args(OrderState)
+ALGO_STATES: tuple[AlgoState, ...] = get_args(AlgoState)
+SIDES: tuple[Side, ...] = get_args(Side)
+POS_SIDES: tuple[ExchangePosSide, ...] = get_args(ExchangePosSide)
+MARGIN_MODES: tuple[MarginMode, ...] = get_args(MarginMode)
+EXEC_TYPES: tuple[Literal["T", "M"], ...] = ("T", "M")
+ONE = Decimal(1)
 
 
 def _item(value: Any) -> Item:
@@ -56,12 +76,45 @@ def _item(value: Any) -> Item:
     return value
 
 
-def pos_side(item: Item) -> str:
+def pos_side(item: Item) -> ExchangePosSide:
     """`long`/`short`/`net`; OKX leaves it `""` for spot and for some pushes (= net)."""
     value = opt_text(item, "posSide") or "net"
-    if value not in ("long", "short", "net"):
+    found = member(value, POS_SIDES)
+    if found is None:
         raise ParseError(f"posSide {value!r} is not long, short or net")
-    return value
+    return found
+
+
+class _Sides(TypedDict):
+    side: Side
+    pos_side: ExchangePosSide
+
+
+class _OrderRef(_Sides):
+    """The fields that name an order and its direction, common to orders and fills."""
+
+    ord_id: str
+    cl_ord_id: str | None
+    inst_id: str
+
+
+class _Lifetime(TypedDict):
+    created_at: datetime
+    updated_at: datetime
+
+
+def _sides(item: Item) -> _Sides:
+    return {"side": one_of(item, "side", SIDES), "pos_side": pos_side(item)}
+
+
+def _order_ref(item: Item) -> _OrderRef:
+    return {"ord_id": text(item, "ordId"), "cl_ord_id": opt_text(item, "clOrdId"), "inst_id": text(item, "instId"),
+            **_sides(item)}
+
+
+def _lifetime(item: Item) -> _Lifetime:
+    """cTime, and uTime falling back to it (OKX leaves uTime "" on rows never updated)."""
+    return {"created_at": ts(item, "cTime"), "updated_at": opt_ts(item, "uTime") or ts(item, "cTime")}
 
 
 # --- market data ------------------------------------------------------------------------------
@@ -70,15 +123,12 @@ def instrument(raw: Any) -> Instrument:
     return Instrument(
         inst_id=text(item, "instId"),
         # Spot instruments have no contract: one "contract" is one unit of the base currency.
-        ct_val=opt_dec(item, "ctVal", Decimal(1)) or Decimal(1),
+        ct_val=dec_or(item, "ctVal", ONE),
         ct_val_ccy=opt_text(item, "ctValCcy") or opt_text(item, "baseCcy") or "",
         settle_ccy=opt_text(item, "settleCcy") or opt_text(item, "quoteCcy") or "",
-        lot_sz=dec(item, "lotSz"),
-        min_sz=dec(item, "minSz"),
-        tick_sz=dec(item, "tickSz"),
-        max_leverage=int(opt_dec(item, "lever", Decimal(1)) or 1),
-        max_mkt_sz=opt_dec(item, "maxMktSz"),
-        max_lmt_sz=opt_dec(item, "maxLmtSz"),
+        lot_sz=dec(item, "lotSz"), min_sz=dec(item, "minSz"), tick_sz=dec(item, "tickSz"),
+        max_leverage=int(dec_or(item, "lever", ONE)),
+        max_mkt_sz=opt_dec(item, "maxMktSz"), max_lmt_sz=opt_dec(item, "maxLmtSz"),
         state=opt_text(item, "state") or "live",
     )
 
@@ -122,17 +172,11 @@ def ticker(raw: Any) -> Ticker:
     item = _item(raw)
     return Ticker(
         inst_id=text(item, "instId"),
-        last=dec(item, "last"),
-        last_sz=opt_dec(item, "lastSz"),
-        bid=opt_dec(item, "bidPx"),
-        bid_sz=opt_dec(item, "bidSz"),
-        ask=opt_dec(item, "askPx"),
-        ask_sz=opt_dec(item, "askSz"),
-        open_24h=opt_dec(item, "open24h"),
-        high_24h=opt_dec(item, "high24h"),
-        low_24h=opt_dec(item, "low24h"),
-        vol_24h=opt_dec(item, "vol24h"),
-        vol_ccy_24h=opt_dec(item, "volCcy24h"),
+        last=dec(item, "last"), last_sz=opt_dec(item, "lastSz"),
+        bid=opt_dec(item, "bidPx"), bid_sz=opt_dec(item, "bidSz"),
+        ask=opt_dec(item, "askPx"), ask_sz=opt_dec(item, "askSz"),
+        open_24h=opt_dec(item, "open24h"), high_24h=opt_dec(item, "high24h"), low_24h=opt_dec(item, "low24h"),
+        vol_24h=opt_dec(item, "vol24h"), vol_ccy_24h=opt_dec(item, "volCcy24h"),
         ts=ts(item, "ts"),
     )
 
@@ -164,23 +208,16 @@ def funding_rate(raw: Any) -> FundingRate:
     item = _item(raw)
     return FundingRate(
         inst_id=text(item, "instId"),
-        rate=dec(item, "fundingRate"),
-        next_rate=opt_dec(item, "nextFundingRate"),  # very often ""
-        funding_time=ts(item, "fundingTime"),
-        next_funding_time=opt_ts(item, "nextFundingTime"),
+        rate=dec(item, "fundingRate"), next_rate=opt_dec(item, "nextFundingRate"),  # the next is very often ""
+        funding_time=ts(item, "fundingTime"), next_funding_time=opt_ts(item, "nextFundingTime"),
         ts=ts(item, "ts"),
     )
 
 
 def open_interest(raw: Any) -> OpenInterest:
     item = _item(raw)
-    return OpenInterest(
-        inst_id=text(item, "instId"),
-        oi=dec(item, "oi"),
-        oi_ccy=dec(item, "oiCcy"),
-        oi_usd=opt_dec(item, "oiUsd"),
-        ts=ts(item, "ts"),
-    )
+    return OpenInterest(inst_id=text(item, "instId"), oi=dec(item, "oi"), oi_ccy=dec(item, "oiCcy"),
+                        oi_usd=opt_dec(item, "oiUsd"), ts=ts(item, "ts"))
 
 
 def mark_price(raw: Any) -> MarkPrice:
@@ -208,8 +245,7 @@ def account(raw: Any, ccy: str = "USDT") -> Account:
         ccy=ccy,
         equity=dec(line, "eq"),
         available=opt_dec(line, "availBal") or opt_dec(line, "availEq") or Decimal(0),
-        frozen=dec_or_zero(line, "frozenBal"),
-        upl=dec_or_zero(line, "upl"),
+        frozen=dec_or_zero(line, "frozenBal"), upl=dec_or_zero(line, "upl"),
         ts=opt_ts(line, "uTime") or stamp or ts(item, "uTime"),
     )
 
@@ -219,8 +255,8 @@ class PositionState:
     """A position row as OKX reports it, including the final push of a closed one (`pos` "0")."""
 
     inst_id: str
-    pos_side: str  # long | short | net
-    mgn_mode: str
+    pos_side: ExchangePosSide
+    mgn_mode: MarginMode
     qty: Decimal  # signed in net mode; 0 once closed
     avg_px: Decimal | None
     pnl: Decimal  # price PnL of the closing fills so far
@@ -233,8 +269,8 @@ class PositionState:
     raw: Item
 
     @property
-    def side(self) -> str | None:
-        if self.pos_side in ("long", "short"):
+    def side(self) -> PositionSide | None:
+        if self.pos_side != "net":
             return self.pos_side
         if self.qty == 0:
             return None
@@ -246,16 +282,12 @@ def position_state(raw: Any) -> PositionState:
     return PositionState(
         inst_id=text(item, "instId"),
         pos_side=pos_side(item),
-        mgn_mode=one_of(item, "mgnMode", ("cross", "isolated")),
-        qty=dec_or_zero(item, "pos"),
-        avg_px=opt_dec(item, "avgPx"),
-        pnl=dec_or_zero(item, "pnl"),
-        fee=dec_or_zero(item, "fee"),
-        funding_fee=dec_or_zero(item, "fundingFee"),
+        mgn_mode=one_of(item, "mgnMode", MARGIN_MODES),
+        qty=dec_or_zero(item, "pos"), avg_px=opt_dec(item, "avgPx"),
+        pnl=dec_or_zero(item, "pnl"), fee=dec_or_zero(item, "fee"), funding_fee=dec_or_zero(item, "fundingFee"),
         realized_pnl=dec_or_zero(item, "realizedPnl"),
         pos_id=opt_text(item, "posId"),
-        created_at=ts(item, "cTime"),
-        updated_at=opt_ts(item, "uTime") or ts(item, "cTime"),
+        **_lifetime(item),
         raw=item,
     )
 
@@ -268,24 +300,12 @@ def position(raw: Any) -> Position | None:
     if side is None or state.avg_px is None:
         return None
     return Position(
-        inst_id=state.inst_id,
-        side=side,  # type: ignore[arg-type]
-        pos_side=state.pos_side,  # type: ignore[arg-type]
-        mgn_mode=state.mgn_mode,  # type: ignore[arg-type]
-        size=abs(state.qty),
-        avg_px=state.avg_px,
-        mark_px=opt_dec(item, "markPx"),
-        upl=dec_or_zero(item, "upl"),
-        realized_pnl=state.realized_pnl,
-        fee=state.fee,
-        funding_fee=state.funding_fee,
-        margin=opt_dec(item, "margin"),
-        imr=opt_dec(item, "imr"),
-        liq_px=opt_dec(item, "liqPx"),
-        leverage=opt_dec(item, "lever", Decimal(1)) or Decimal(1),
-        pos_id=state.pos_id,
-        created_at=state.created_at,
-        updated_at=state.updated_at,
+        inst_id=state.inst_id, side=side, pos_side=state.pos_side, mgn_mode=state.mgn_mode,
+        size=abs(state.qty), avg_px=state.avg_px, mark_px=opt_dec(item, "markPx"), upl=dec_or_zero(item, "upl"),
+        realized_pnl=state.realized_pnl, fee=state.fee, funding_fee=state.funding_fee,
+        margin=opt_dec(item, "margin"), imr=opt_dec(item, "imr"), liq_px=opt_dec(item, "liqPx"),
+        leverage=dec_or(item, "lever", ONE),
+        pos_id=state.pos_id, created_at=state.created_at, updated_at=state.updated_at,
     )
 
 
@@ -306,49 +326,43 @@ def _attached_trigger(item: Item, key: str) -> Decimal | None:
 def order(raw: Any) -> Order:
     item = _item(raw)
     return Order(
-        ord_id=text(item, "ordId"),
-        cl_ord_id=opt_text(item, "clOrdId"),
-        inst_id=text(item, "instId"),
-        side=one_of(item, "side", SIDES),  # type: ignore[arg-type]
-        pos_side=pos_side(item),  # type: ignore[arg-type]
-        ord_type=text(item, "ordType"),
-        state=one_of(item, "state", ORDER_STATES),  # type: ignore[arg-type]
-        size=dec(item, "sz"),
-        price=opt_dec(item, "px"),
+        **_order_ref(item),
+        ord_type=text(item, "ordType"), state=one_of(item, "state", ORDER_STATES),
+        size=dec(item, "sz"), price=opt_dec(item, "px"),
         avg_px=opt_dec(item, "avgPx"),  # "" until the first fill
-        filled=dec_or_zero(item, "accFillSz"),
-        fee=dec_or_zero(item, "fee"),
-        pnl=dec_or_zero(item, "pnl"),
+        filled=dec_or_zero(item, "accFillSz"), fee=dec_or_zero(item, "fee"), pnl=dec_or_zero(item, "pnl"),
         reduce_only=flag(item, "reduceOnly"),
-        sl_trigger_px=_attached_trigger(item, "slTriggerPx"),
-        tp_trigger_px=_attached_trigger(item, "tpTriggerPx"),
-        created_at=ts(item, "cTime"),
-        updated_at=opt_ts(item, "uTime") or ts(item, "cTime"),
+        sl_trigger_px=_attached_trigger(item, "slTriggerPx"), tp_trigger_px=_attached_trigger(item, "tpTriggerPx"),
+        **_lifetime(item),
     )
+
+
+class _FillHead(_OrderRef):
+    trade_id: str
+    price: Decimal
+    size: Decimal
+
+
+def _fill_head(item: Item) -> _FillHead:
+    """What a REST fill row and an `orders` push say alike about a fill."""
+    return {"trade_id": text(item, "tradeId"), **_order_ref(item), "price": dec(item, "fillPx"),
+            "size": dec(item, "fillSz")}
+
+
+def _exec_type(item: Item) -> Literal["T", "M", ""]:
+    return member(opt_text(item, "execType") or "", EXEC_TYPES) or ""
 
 
 def fill(raw: Any) -> Fill:
     """One row of GET /trade/fills."""
     item = _item(raw)
     return Fill(
-        trade_id=text(item, "tradeId"),
-        ord_id=text(item, "ordId"),
-        cl_ord_id=opt_text(item, "clOrdId"),
-        inst_id=text(item, "instId"),
-        side=one_of(item, "side", SIDES),  # type: ignore[arg-type]
-        pos_side=pos_side(item),  # type: ignore[arg-type]
-        price=dec(item, "fillPx"),
-        size=dec(item, "fillSz"),
+        **_fill_head(item),
         fee=dec_or_zero(item, "fee"),
         pnl=dec_or_zero(item, "fillPnl"),
-        exec_type=_exec_type(item),  # type: ignore[arg-type]
+        exec_type=_exec_type(item),
         ts=opt_ts(item, "fillTime") or ts(item, "ts"),
     )
-
-
-def _exec_type(item: Item) -> str:
-    value = opt_text(item, "execType") or ""
-    return value if value in ("T", "M") else ""
 
 
 def fill_from_order_push(raw: Any, prior_fee: Decimal = Decimal(0), prior_pnl: Decimal = Decimal(0)) -> Fill | None:
@@ -358,22 +372,15 @@ def fill_from_order_push(raw: Any, prior_fee: Decimal = Decimal(0), prior_pnl: D
     accumulated `fee`/`pnl`; then this fill's share is the increase over `prior_fee`/`prior_pnl`
     (what the order had accumulated before this push)."""
     item = _item(raw)
-    if is_blank(item.get("tradeId")) or (opt_dec(item, "fillSz") or Decimal(0)) == 0:
+    if is_blank(item.get("tradeId")) or dec_or_zero(item, "fillSz") == 0:
         return None
     fee = opt_dec(item, "fillFee")
     pnl = opt_dec(item, "fillPnl")
     return Fill(
-        trade_id=text(item, "tradeId"),
-        ord_id=text(item, "ordId"),
-        cl_ord_id=opt_text(item, "clOrdId"),
-        inst_id=text(item, "instId"),
-        side=one_of(item, "side", SIDES),  # type: ignore[arg-type]
-        pos_side=pos_side(item),  # type: ignore[arg-type]
-        price=dec(item, "fillPx"),
-        size=dec(item, "fillSz"),
+        **_fill_head(item),
         fee=fee if fee is not None else dec_or_zero(item, "fee") - prior_fee,
         pnl=pnl if pnl is not None else dec_or_zero(item, "pnl") - prior_pnl,
-        exec_type=_exec_type(item),  # type: ignore[arg-type]
+        exec_type=_exec_type(item),
         ts=opt_ts(item, "fillTime") or ts(item, "uTime"),
     )
 
@@ -381,18 +388,11 @@ def fill_from_order_push(raw: Any, prior_fee: Decimal = Decimal(0), prior_pnl: D
 def algo_order(raw: Any) -> AlgoOrder:
     item = _item(raw)
     return AlgoOrder(
-        algo_id=text(item, "algoId"),
-        algo_cl_ord_id=opt_text(item, "algoClOrdId"),
-        inst_id=text(item, "instId"),
-        ord_type=text(item, "ordType"),
-        side=one_of(item, "side", SIDES),  # type: ignore[arg-type]
-        pos_side=pos_side(item),  # type: ignore[arg-type]
-        size=opt_dec(item, "sz"),
-        close_fraction=opt_dec(item, "closeFraction"),
-        sl_trigger_px=opt_dec(item, "slTriggerPx"),
-        tp_trigger_px=opt_dec(item, "tpTriggerPx"),
-        state=one_of(item, "state", ALGO_STATES),  # type: ignore[arg-type]
-        created_at=ts(item, "cTime"),
+        algo_id=text(item, "algoId"), algo_cl_ord_id=opt_text(item, "algoClOrdId"),
+        inst_id=text(item, "instId"), ord_type=text(item, "ordType"), **_sides(item),
+        size=opt_dec(item, "sz"), close_fraction=opt_dec(item, "closeFraction"),
+        sl_trigger_px=opt_dec(item, "slTriggerPx"), tp_trigger_px=opt_dec(item, "tpTriggerPx"),
+        state=one_of(item, "state", ALGO_STATES), created_at=ts(item, "cTime"),
     )
 
 

@@ -3,7 +3,7 @@ real booleans and ints where strings are documented, millisecond timestamps as s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -53,8 +53,13 @@ def to_decimal(value: Any, what: str = "value") -> Decimal:
     return result
 
 
+def dec_or(item: Mapping[str, Any], key: str, default: Decimal) -> Decimal:
+    """A number where `""`, a missing field and 0 all mean `default` (OKX's "not set")."""
+    return opt_dec(item, key) or default
+
+
 def dec_or_zero(item: Mapping[str, Any], key: str) -> Decimal:
-    return opt_dec(item, key, Decimal(0)) or Decimal(0)
+    return dec_or(item, key, Decimal(0))
 
 
 def ts(item: Mapping[str, Any], key: str) -> datetime:
@@ -107,8 +112,14 @@ def flag(item: Mapping[str, Any], key: str, default: bool = False) -> bool:
     raise ParseError(f"field {key!r} = {value!r} is not a boolean")
 
 
-def one_of(item: Mapping[str, Any], key: str, allowed: frozenset[str] | tuple[str, ...]) -> str:
+def member[L: str](value: str, allowed: Collection[L]) -> L | None:
+    """`value` as the allowed literal it equals (typed as that Literal), or None."""
+    return next((option for option in allowed if option == value), None)
+
+
+def one_of[L: str](item: Mapping[str, Any], key: str, allowed: Collection[L]) -> L:
     value = text(item, key)
-    if value not in allowed:
+    found = member(value, allowed)
+    if found is None:
         raise ParseError(f"field {key!r} = {value!r} is not one of {sorted(allowed)}")
-    return value
+    return found

@@ -25,11 +25,10 @@ def credentials_path(settings: Settings) -> Path:
 
 
 def configured(settings: Settings) -> Credentials | None:
-    values = (settings.sim_api_key, settings.sim_api_secret, settings.sim_passphrase)
-    if any(v is None for v in values):
+    key, secret, passphrase = settings.sim_api_key, settings.sim_api_secret, settings.sim_passphrase
+    if key is None or secret is None or passphrase is None:
         return None
-    key, secret, passphrase = (v.get_secret_value() for v in values)  # type: ignore[union-attr]
-    return Credentials(key, secret, passphrase)
+    return Credentials(key.get_secret_value(), secret.get_secret_value(), passphrase.get_secret_value())
 
 
 def generate() -> Credentials:

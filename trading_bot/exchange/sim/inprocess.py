@@ -9,6 +9,7 @@ WebSocket-style events are not recorded (nothing would read them), which keeps r
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
@@ -55,8 +56,8 @@ class InProcessExchange:
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
         self.engine = venue.engine
-        self.engine.record_events = False
-        self.engine.closed_log = []
+        self.engine.events.record = False
+        self.engine.positions.closed_log = []
         self.clock = VenueClock(venue)
         # closed bars never change: their domain objects are built once (bounded: cleared when full)
         self._closed_candles: dict[tuple[str, str, int], Candle] = {}
@@ -70,12 +71,12 @@ class InProcessExchange:
 
     # --- market data ---------------------------------------------------------------------------
     def instrument(self, inst_id: str) -> Instrument:
-        return self._call("public/instruments", lambda: self.engine.instrument(inst_id).to_domain())
+        return self._call("public/instruments", lambda: self.engine.quotes.instrument(inst_id).to_domain())
 
     def ticker(self, inst_id: str) -> Ticker:
-        self._call("market/ticker", lambda: self.engine.instrument(inst_id))
+        self._call("market/ticker", lambda: self.engine.quotes.instrument(inst_id))
         data = self.venue.data(inst_id)
-        last = self.engine.mark(inst_id)
+        last = self.engine.quotes.mark(inst_id)
         stats = data.day_stats(self.venue.now_ms, self.venue.price(inst_id))
         bid, ask = (book.side_levels(data.inst, last, s, 1, self.venue.now_ms, self.engine.config.book)[0]
                     for s in ("bids", "asks"))
@@ -86,7 +87,7 @@ class InProcessExchange:
                       vol_24h=(vol_ccy / ct).quantize(Decimal("0.01")), vol_ccy_24h=vol_ccy, ts=self.server_time())
 
     def candles(self, inst_id: str, timeframe: str, limit: int = 100, before: datetime | None = None) -> list[Candle]:
-        self._call("market/candles", lambda: self.engine.instrument(inst_id))
+        self._call("market/candles", lambda: self.engine.quotes.instrument(inst_id))
         if timeframe not in BAR_SPECS:
             raise classify("51000", "Parameter bar error", endpoint="market/candles")
         data = self.venue.data(inst_id)
@@ -113,42 +114,43 @@ class InProcessExchange:
         return None if row is None else _candle(inst_id, timeframe, row, data.inst.ct_val)
 
     def order_book(self, inst_id: str, depth: int = 5) -> OrderBook:
-        inst = self._call("market/books", lambda: self.engine.instrument(inst_id))
-        last = self.engine.mark(inst_id)
+        inst = self._call("market/books", lambda: self.engine.quotes.instrument(inst_id))
+        last = self.engine.quotes.mark(inst_id)
         sides = {s: [BookLevel(price=lv.px, size=lv.sz, orders=lv.orders)
                      for lv in book.side_levels(inst, last, s, depth, self.venue.now_ms, self.engine.config.book)]
                  for s in ("bids", "asks")}
         return OrderBook(inst_id=inst_id, bids=sides["bids"], asks=sides["asks"], ts=self.server_time())
 
     def funding_rate(self, inst_id: str) -> FundingRate:
-        self._call("public/funding-rate", lambda: self.engine.instrument(inst_id))
+        self._call("public/funding-rate", lambda: self.engine.quotes.instrument(inst_id))
         upcoming = funding.next_settlement(self.venue.now_ms)
         rate = self.venue.data(inst_id).funding.rate_for(upcoming)
         return FundingRate(inst_id=inst_id, rate=_dec(rate, 16), next_rate=None, funding_time=from_ms(upcoming),
                            next_funding_time=from_ms(upcoming + funding.INTERVAL_MS), ts=self.server_time())
 
     def open_interest(self, inst_id: str) -> OpenInterest:
-        self._call("public/open-interest", lambda: self.engine.instrument(inst_id))
+        self._call("public/open-interest", lambda: self.engine.quotes.instrument(inst_id))
         row = rest_market.open_interest_row(self.venue, inst_id)
         return OpenInterest(inst_id=inst_id, oi=Decimal(row["oi"]), oi_ccy=Decimal(row["oiCcy"]),
                             oi_usd=Decimal(row["oiUsd"]), ts=self.server_time())
 
     # --- account -------------------------------------------------------------------------------
     def account(self) -> Account:
-        fig = self.engine.figures()
+        fig = self.engine.account.figures()
         return Account(equity=fig.equity, available=fig.avail_eq, frozen=fig.frozen, upl=fig.upl,
                        ts=self.server_time())
 
     def positions(self, inst_id: str | None = None) -> list[Position]:
-        return [to_position(self.engine, p) for p in self.engine.positions.values()
+        return [to_position(self.engine, p) for p in self.engine.positions.by_key.values()
                 if p.qty and (inst_id is None or p.inst_id == inst_id)]
 
     def position_mode(self) -> str:
-        return self.engine.pos_mode
+        return self.engine.settings.pos_mode
 
     def closed_positions(self) -> list[PositionClosed]:
         """Positions that went to zero since the last call, with their accumulated totals."""
-        log, self.engine.closed_log = self.engine.closed_log or [], []
+        positions = self.engine.positions
+        log, positions.closed_log = positions.closed_log or [], []
         return [PositionClosed(
             inst_id=c.inst_id, side=c.side, size=c.size, entry_px=c.entry_px, exit_px=c.exit_px,  # type: ignore[arg-type]
             realized_pnl=c.pnl, fees=c.fee, funding=c.funding, opened_at=from_ms(c.opened_ms),
@@ -170,14 +172,14 @@ class InProcessExchange:
         return OrderAck(ord_id=order.ord_id, cl_ord_id=order.cl_ord_id or None, ts=self.server_time())
 
     def get_order(self, inst_id: str, ord_id: str | None = None, cl_ord_id: str | None = None) -> Order | None:
-        order = self.engine.find_order(ord_id or "", cl_ord_id or "")
+        order = self.engine.orders.find(ord_id or "", cl_ord_id or "")
         return _order(order) if order is not None and order.inst_id == inst_id else None
 
     def cancel_order(self, inst_id: str, ord_id: str | None = None, cl_ord_id: str | None = None) -> None:
         self._call("trade/cancel-order", lambda: self.engine.cancel_order(inst_id, ord_id or "", cl_ord_id or ""))
 
     def pending_orders(self, inst_id: str | None = None) -> list[Order]:
-        return [_order(o) for o in self.engine.live.values() if inst_id is None or o.inst_id == inst_id]
+        return [_order(o) for o in self.engine.orders.live.values() if inst_id is None or o.inst_id == inst_id]
 
     def place_algo_order(self, request: AlgoRequest) -> str:
         both = request.sl_trigger_px is not None and request.tp_trigger_px is not None
@@ -191,11 +193,11 @@ class InProcessExchange:
         return self._call("trade/order-algo", lambda: self.engine.place_algo(params)).algo_id
 
     def pending_algo_orders(self, inst_id: str | None = None) -> list[AlgoOrder]:
-        return [_algo(a) for a in self.engine.live_algos(inst_id)]
+        return [_algo(a) for a in self.engine.algos.live(inst_id)]
 
     def cancel_algo_orders(self, inst_id: str, algo_ids: list[str]) -> None:
         for algo_id in algo_ids:
-            self._call("trade/cancel-algos", lambda a=algo_id: self.engine.cancel_algo(inst_id, a))
+            self._call("trade/cancel-algos", partial(self.engine.cancel_algo, inst_id, algo_id))
 
     def close_position(self, inst_id: str, pos_side: ExchangePosSide, mgn_mode: MarginMode,
                        cl_ord_id: str | None = None) -> None:
@@ -203,7 +205,7 @@ class InProcessExchange:
                    lambda: self.engine.close_position(inst_id, mgn_mode, pos_side, True, cl_ord_id or "", ""))
 
     def fills(self, inst_id: str | None = None, limit: int = 100) -> list[Fill]:
-        rows = [f for f in reversed(self.engine.fills) if inst_id is None or f.inst_id == inst_id][:limit]
+        rows = [f for f in reversed(self.engine.orders.fills) if inst_id is None or f.inst_id == inst_id][:limit]
         return [Fill(trade_id=f.trade_id, ord_id=f.ord_id, cl_ord_id=f.cl_ord_id or None, inst_id=f.inst_id,
                      side=f.side, pos_side=f.pos_side, price=f.px, size=f.sz, fee=f.fee, pnl=f.pnl,  # type: ignore[arg-type]
                      exec_type=f.exec_type, ts=from_ms(f.ts)) for f in rows]  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ margin rate used for liquidation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 from trading_bot.domain.market import Instrument
@@ -35,9 +36,10 @@ class SimInstrument:
     def uly(self) -> str:
         return self.inst_id.removesuffix("-SWAP")
 
-    @property
+    @cached_property  # read by every Decimal price the engine makes
     def price_digits(self) -> int:
-        return max(0, -self.tick_sz.as_tuple().exponent)  # type: ignore[operator]
+        exponent = self.tick_sz.as_tuple().exponent
+        return max(0, -exponent) if isinstance(exponent, int) else 0  # a tick size is finite: always an int
 
     @property
     def tick(self) -> float:

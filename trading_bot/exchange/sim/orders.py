@@ -1,4 +1,5 @@
-"""The engine's mutable records (orders, algo orders, fills, positions) and its typed requests.
+"""The engine's mutable records (orders, algo orders, fills, positions), their ids, and its typed
+requests.
 
 Money and sizes are Decimal; times are market-clock milliseconds. `Reject` carries OKX's real
 code and message so every front end (REST, WebSocket, in-process) reports the same rejection.
@@ -245,3 +246,24 @@ class ClosedPosition:
     opened_ms: int
     closed_ms: int
     reason: str  # take_profit | stop_loss | liquidation | manual
+
+
+ID_BASES = {"order": 2_900_000_000_000_000_000, "algo": 3_100_000_000_000_000_000, "trade": 1_500_000_000,
+            "bill": 3_500_000_000_000_000_000, "pos": 3_300_000_000_000_000_000}
+
+
+@dataclass
+class Ids:
+    """OKX-sized ids counted up per kind of record (`counters` is what a saved state keeps)."""
+
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ID_BASES, 0))
+
+    def next(self, kind: str) -> str:
+        self.counters[kind] += 1
+        return str(ID_BASES[kind] + self.counters[kind])
+
+    def attach(self, specs: list[AttachSpec]) -> list[AttachSpec]:
+        """`specs` with their attachAlgoId: the id each TP/SL carries once its parent has filled."""
+        for spec in specs:
+            spec.attach_algo_id = spec.attach_algo_id or self.next("algo")
+        return specs

@@ -43,6 +43,13 @@ def decimal(body: Body, name: str, required: bool = False) -> Decimal | None:
     return value
 
 
+def required_decimal(body: Body, name: str) -> Decimal:
+    value = decimal(body, name, True)
+    if value is None:  # `text` has refused an absent value already; this keeps the type exact
+        raise param_missing(name)
+    return value
+
+
 def flag(body: Body, name: str) -> bool:
     value = body.get(name)
     if absent(value):
@@ -95,7 +102,7 @@ def _trigger_type(body: Body, name: str) -> str:
 def order_params(body: Body) -> OrderParams:
     return OrderParams(
         inst_id=text(body, "instId", True), td_mode=text(body, "tdMode", True), side=text(body, "side", True),
-        ord_type=text(body, "ordType", True), sz=decimal(body, "sz", True),  # type: ignore[arg-type]
+        ord_type=text(body, "ordType", True), sz=required_decimal(body, "sz"),
         px=decimal(body, "px"), pos_side=text(body, "posSide"), reduce_only=flag(body, "reduceOnly"),
         cl_ord_id=text(body, "clOrdId"), tag=text(body, "tag"), attach=attach_specs(body.get("attachAlgoOrds")),
     )

@@ -52,13 +52,14 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
 
 def save(venue: Venue, path: Path) -> None:
     engine = venue.engine
+    account, settings, orders = engine.account, engine.settings, engine.orders
     state = {
         "version": VERSION, "now_ms": venue.now_ms, "next_funding_ms": venue.next_funding_ms,
-        "cash": str(engine.cash), "ledger": _plain(engine.ledger), "pos_mode": engine.pos_mode,
-        "u_time": engine.u_time, "levers": [[*k, str(v)] for k, v in engine.levers.items()],
-        "ids": engine.ids.counters, "positions": [_plain(p) for p in engine.positions.values()],
-        "orders": [_plain(o) for o in engine.orders.values()], "live": list(engine.live),
-        "algos": [_plain(a) for a in engine.algos.values()], "fills": [_plain(f) for f in engine.fills[-FILLS_KEPT:]],
+        "cash": str(account.cash), "ledger": _plain(account.ledger), "pos_mode": settings.pos_mode,
+        "u_time": account.u_time, "levers": [[*k, str(v)] for k, v in settings.levers.items()],
+        "ids": engine.ids.counters, "positions": [_plain(p) for p in engine.positions.by_key.values()],
+        "orders": [_plain(o) for o in orders.by_id.values()], "live": list(orders.live),
+        "algos": [_plain(a) for a in engine.algos.by_id.values()], "fills": [_plain(f) for f in orders.fills[-FILLS_KEPT:]],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -91,26 +92,14 @@ def _restore(venue: Venue, state: dict[str, Any]) -> None:
     engine = venue.engine
     venue.advance_to(int(state["now_ms"]))
     venue.next_funding_ms = int(state["next_funding_ms"])
-    engine.cash = Decimal(state["cash"])
-    engine.ledger = {k: Decimal(v) for k, v in state["ledger"].items()}
-    engine.pos_mode, engine.u_time = state["pos_mode"], int(state["u_time"])
-    engine.levers = {(i, m, s): Decimal(v) for i, m, s, v in state["levers"]}
+    engine.account.cash = Decimal(state["cash"])
+    engine.account.ledger = {k: Decimal(v) for k, v in state["ledger"].items()}
+    engine.settings.pos_mode, engine.account.u_time = state["pos_mode"], int(state["u_time"])
+    engine.settings.levers = {(i, m, s): Decimal(v) for i, m, s, v in state["levers"]}
     engine.ids.counters.update(state["ids"])
-    engine.positions = {}
-    for item in state["positions"]:
-        pos = _build(SimPosition, item)
-        engine.positions[pos.key] = pos
-    engine.orders = {o["ord_id"]: _build(SimOrder, o) for o in state["orders"]}
-    engine.live = {i: engine.orders[i] for i in state["live"] if i in engine.orders}
-    for order in engine.orders.values():
-        if order.cl_ord_id:
-            engine._cl_index[order.cl_ord_id] = order.ord_id  # noqa: SLF001 - the engine's own index
-    engine.init_algos()
-    for item in state["algos"]:
-        algo = _build(SimAlgo, item)
-        engine.algos[algo.algo_id] = algo
-        if algo.state == "live":
-            engine._live_algos[algo.algo_id] = algo  # noqa: SLF001
-    engine.fills = [_build(SimFill, f) for f in state["fills"]]
-    engine.drain_events()
+    engine.positions.restore([_build(SimPosition, item) for item in state["positions"]])
+    engine.orders.restore([_build(SimOrder, o) for o in state["orders"]], state["live"],
+                          [_build(SimFill, f) for f in state["fills"]])
+    engine.algos.restore([_build(SimAlgo, item) for item in state["algos"]])
+    engine.events.drain()
     engine.recompute_all()

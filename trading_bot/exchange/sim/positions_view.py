@@ -10,8 +10,8 @@ from trading_bot.exchange.sim.orders import SimPosition
 
 
 def to_position(engine: Engine, pos: SimPosition) -> Position:
-    inst = engine.instruments[pos.inst_id]
-    mark = engine.mark(pos.inst_id)
+    inst = engine.quotes.instruments[pos.inst_id]
+    mark = engine.quotes.mark(pos.inst_id)
     isolated = pos.mgn_mode == "isolated"
     return Position(
         inst_id=pos.inst_id, side="long" if pos.qty > 0 else "short", pos_side=pos.pos_side,  # type: ignore[arg-type]

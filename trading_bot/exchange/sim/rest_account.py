@@ -7,7 +7,7 @@ from typing import Any
 from trading_bot.exchange.sim import okx_format
 from trading_bot.exchange.sim.engine import Engine
 from trading_bot.exchange.sim.orders import ZERO, SimPosition, param_error
-from trading_bot.exchange.sim.params import Body, decimal, text
+from trading_bot.exchange.sim.params import Body, required_decimal, text
 from trading_bot.exchange.sim.rest_market import inst_id_of
 from trading_bot.exchange.sim.venue import Venue
 
@@ -18,8 +18,8 @@ SIM_UID = "580000000000000001"
 def balance(venue: Venue, q: Body) -> list[Json]:
     ccys = [c for c in text(q, "ccy").split(",") if c]
     if ccys and "USDT" not in ccys:
-        return [okx_format.balance(venue.engine.figures(), venue.engine.u_time) | {"details": []}]
-    return [okx_format.balance(venue.engine.figures(), venue.engine.u_time)]
+        return [okx_format.balance(venue.engine.account.figures(), venue.engine.account.u_time) | {"details": []}]
+    return [okx_format.balance(venue.engine.account.figures(), venue.engine.account.u_time)]
 
 
 def positions(venue: Venue, q: Body) -> list[Json]:
@@ -30,21 +30,21 @@ def positions(venue: Venue, q: Body) -> list[Json]:
         return []
     inst_id = inst_id_of(venue, q) if text(q, "instId") else ""
     pos_ids = {p for p in text(q, "posId").split(",") if p}
-    return [position_row(venue.engine, p) for p in venue.engine.positions.values()
+    return [position_row(venue.engine, p) for p in venue.engine.positions.by_key.values()
             if (not inst_id or p.inst_id == inst_id) and (not pos_ids or p.pos_id in pos_ids)]
 
 
 def position_row(engine: Engine, pos: SimPosition) -> Json:
-    inst = engine.instruments[pos.inst_id]
+    inst = engine.quotes.instruments[pos.inst_id]
     closing_side = "sell" if pos.qty > 0 else "buy"
-    pending = engine.pending_closing(pos, closing_side) if pos.qty else ZERO
-    algos = [a for a in engine.live_algos(pos.inst_id)
+    pending = engine.orders.pending_closing(pos, closing_side) if pos.qty else ZERO
+    algos = [a for a in engine.algos.live(pos.inst_id)
              if a.close_fraction and a.pos_side == pos.pos_side and a.td_mode == pos.mgn_mode]
-    return okx_format.position(pos, inst, engine.mark(pos.inst_id), abs(pos.qty) - pending, algos)
+    return okx_format.position(pos, inst, engine.quotes.mark(pos.inst_id), abs(pos.qty) - pending, algos)
 
 
 def config(venue: Venue, q: Body) -> list[Json]:
-    return [okx_format.account_config(venue.engine.pos_mode, SIM_UID)]
+    return [okx_format.account_config(venue.engine.settings.pos_mode, SIM_UID)]
 
 
 def set_position_mode(venue: Venue, q: Body) -> list[Json]:
@@ -55,8 +55,8 @@ def set_position_mode(venue: Venue, q: Body) -> list[Json]:
 
 def set_leverage(venue: Venue, q: Body) -> list[Json]:
     inst_id = inst_id_of(venue, q)
-    lever = decimal(q, "lever", True)
-    return venue.engine.set_leverage(inst_id, lever, text(q, "mgnMode", True), text(q, "posSide"))  # type: ignore[arg-type]
+    lever = required_decimal(q, "lever")
+    return venue.engine.set_leverage(inst_id, lever, text(q, "mgnMode", True), text(q, "posSide"))
 
 
 def leverage_info(venue: Venue, q: Body) -> list[Json]:
@@ -67,6 +67,6 @@ def leverage_info(venue: Venue, q: Body) -> list[Json]:
     rows: list[Json] = []
     for inst_id in text(q, "instId", True).split(","):
         inst_id_of(venue, {"instId": inst_id})
-        sides = ["net"] if engine.pos_mode == "net_mode" else ["long", "short"]
-        rows += okx_format.leverage_rows(inst_id, mode, [(s, engine.lever_for(inst_id, mode, s)) for s in sides])
+        sides = ["net"] if engine.settings.net else ["long", "short"]
+        rows += okx_format.leverage_rows(inst_id, mode, [(s, engine.settings.lever_for(inst_id, mode, s)) for s in sides])
     return rows

@@ -37,7 +37,7 @@ def time_(venue: Venue, q: Body) -> list[Json]:
 
 
 def instruments(venue: Venue, q: Body) -> list[Json]:
-    return [okx_format.instrument(venue.engine.instruments[i]) for i in _swap_only(venue, q)]
+    return [okx_format.instrument(venue.engine.quotes.instruments[i]) for i in _swap_only(venue, q)]
 
 
 def mark_price(venue: Venue, q: Body) -> list[Json]:
@@ -46,7 +46,7 @@ def mark_price(venue: Venue, q: Body) -> list[Json]:
 
 
 def num_px(venue: Venue, inst_id: str) -> str:
-    return okx_format.num(venue.engine.mark(inst_id))
+    return okx_format.num(venue.engine.quotes.mark(inst_id))
 
 
 def open_interest(venue: Venue, q: Body) -> list[Json]:
@@ -54,7 +54,7 @@ def open_interest(venue: Venue, q: Body) -> list[Json]:
 
 
 def open_interest_row(venue: Venue, inst_id: str) -> Json:
-    inst = venue.engine.instruments[inst_id]
+    inst = venue.engine.quotes.instruments[inst_id]
     price = venue.price(inst_id)
     hours = venue.now_ms / 3_600_000
     usd = OI_BASE_USDT * inst.depth_scale * (1 + 0.08 * math.sin(hours / 17) + 0.03 * math.sin(hours / 2.3))
@@ -100,7 +100,7 @@ def ticker_row(venue: Venue, inst_id: str) -> Json:
     inst = data.inst
     price = venue.price(inst_id)
     stats = data.day_stats(venue.now_ms, price)
-    last = venue.engine.mark(inst_id)
+    last = venue.engine.quotes.mark(inst_id)
     bid = book.side_levels(inst, last, "bids", 1, venue.now_ms, venue.engine.config.book)[0]
     ask = book.side_levels(inst, last, "asks", 1, venue.now_ms, venue.engine.config.book)[0]
     ct = float(inst.ct_val)
@@ -147,8 +147,8 @@ def books(venue: Venue, q: Body) -> list[Json]:
 
 
 def book_snapshot(venue: Venue, inst_id: str, depth: int) -> Json:
-    inst = venue.engine.instruments[inst_id]
-    last: Decimal = venue.engine.mark(inst_id)
+    inst = venue.engine.quotes.instruments[inst_id]
+    last: Decimal = venue.engine.quotes.mark(inst_id)
     cfg = venue.engine.config.book
     side = {s: [okx_format.book_level(lv.px, lv.sz, lv.orders)
                 for lv in book.side_levels(inst, last, s, depth, venue.now_ms, cfg)] for s in ("asks", "bids")}

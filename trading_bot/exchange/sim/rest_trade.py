@@ -15,8 +15,9 @@ Json = dict[str, Any]
 ALGO_TYPES = ("conditional", "oco", "trigger")
 
 
-def _item(ok: bool, exc: Reject | None, **fields: str) -> Json:
-    return {**fields, "sCode": "0" if ok else exc.code, "sMsg": "" if ok else exc.msg}  # type: ignore[union-attr]
+def _item(exc: Reject | None, **fields: str) -> Json:
+    """One item of a write's answer: accepted (`exc` None), or refused with OKX's code and message."""
+    return {**fields, "sCode": "0" if exc is None else exc.code, "sMsg": "" if exc is None else exc.msg}
 
 
 def place_order(venue: Venue, q: Body) -> list[Json]:
@@ -40,8 +41,8 @@ def cancel_order(venue: Venue, q: Body) -> list[Json]:
     except Reject as exc:
         if exc.http != 200:
             raise
-        return [_item(False, exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts)]
-    return [_item(True, None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts)]
+        return [_item(exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts)]
+    return [_item(None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts)]
 
 
 def amend_order(venue: Venue, q: Body) -> list[Json]:
@@ -53,9 +54,9 @@ def amend_order(venue: Venue, q: Body) -> list[Json]:
     except Reject as exc:
         if exc.http != 200:
             raise
-        return [_item(False, exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts, reqId=req_id)]
-    venue.engine.emit("amended", order.ord_id)
-    return [_item(True, None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts, reqId=req_id)]
+        return [_item(exc, clOrdId=cl_ord_id, ordId=ord_id, ts=ts, reqId=req_id)]
+    venue.engine.events.amended(order.ord_id)
+    return [_item(None, clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=ts, reqId=req_id)]
 
 
 def get_order(venue: Venue, q: Body) -> list[Json]:
@@ -63,7 +64,7 @@ def get_order(venue: Venue, q: Body) -> list[Json]:
     ord_id, cl_ord_id = text(q, "ordId"), text(q, "clOrdId")
     if not ord_id and not cl_ord_id:
         raise Reject("51003", "Either client order ID or order ID is required.")
-    order = venue.engine.find_order(ord_id, cl_ord_id)
+    order = venue.engine.orders.find(ord_id, cl_ord_id)
     if order is None or order.inst_id != inst_id:
         raise Reject("51603", "Order does not exist.")
     return [okx_format.order(order)]
@@ -89,19 +90,19 @@ def _page(rows: list[Any], q: Body, key: str, limit: int) -> list[Any]:
 
 
 def orders_pending(venue: Venue, q: Body) -> list[Json]:
-    live = sorted(venue.engine.live.values(), key=lambda o: int(o.ord_id), reverse=True)
+    live = sorted(venue.engine.orders.live.values(), key=lambda o: int(o.ord_id), reverse=True)
     return [okx_format.order(o) for o in _page(_filtered(venue, q, live), q, "ord_id", integer(q, "limit", 100, 100))]
 
 
 def orders_history(venue: Venue, q: Body) -> list[Json]:
     text(q, "instType", True)
-    done = [o for o in reversed(venue.engine.orders.values()) if not o.is_live]
+    done = [o for o in reversed(venue.engine.orders.by_id.values()) if not o.is_live]
     return [okx_format.order(o) for o in _page(_filtered(venue, q, done), q, "ord_id", integer(q, "limit", 100, 100))]
 
 
 def fills(venue: Venue, q: Body) -> list[Json]:
     inst_id, ord_id = text(q, "instId"), text(q, "ordId")
-    rows = [f for f in reversed(venue.engine.fills)
+    rows = [f for f in reversed(venue.engine.orders.fills)
             if (not inst_id or f.inst_id == inst_id) and (not ord_id or f.ord_id == ord_id)]
     return [okx_format.fill(f) for f in _page(rows, q, "bill_id", integer(q, "limit", 100, 100))]
 
@@ -121,8 +122,8 @@ def place_algo(venue: Venue, q: Body) -> list[Json]:
     except Reject as exc:
         if exc.http != 200:
             raise
-        return [_item(False, exc, algoClOrdId=p.algo_cl_ord_id, algoId="", clOrdId=p.algo_cl_ord_id, tag=p.tag)]
-    return [_item(True, None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId=algo.algo_cl_ord_id,
+        return [_item(exc, algoClOrdId=p.algo_cl_ord_id, algoId="", clOrdId=p.algo_cl_ord_id, tag=p.tag)]
+    return [_item(None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId=algo.algo_cl_ord_id,
                   tag=algo.tag)]
 
 
@@ -137,9 +138,9 @@ def cancel_algos(venue: Venue, q: Body | list[Body]) -> list[Json]:
         except Reject as exc:
             if exc.http != 200:
                 raise
-            results.append(_item(False, exc, algoClOrdId=algo_cl, algoId=algo_id, clOrdId="", tag=""))
+            results.append(_item(exc, algoClOrdId=algo_cl, algoId=algo_id, clOrdId="", tag=""))
         else:
-            results.append(_item(True, None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId="",
+            results.append(_item(None, algoClOrdId=algo.algo_cl_ord_id, algoId=algo.algo_id, clOrdId="",
                                  tag=algo.tag))
     return results
 
@@ -153,12 +154,12 @@ def _algo_rows(venue: Venue, q: Body, live: bool) -> list[Json]:
     if any(t not in ALGO_TYPES for t in ord_types):
         raise param_error("ordType")
     state, inst_id = text(q, "state"), text(q, "instId")
-    source = engine.live_algos() if live else [a for a in engine.algos.values() if a.state != "live"]
+    source = engine.algos.live() if live else [a for a in engine.algos.by_id.values() if a.state != "live"]
     rows = [a for a in reversed(source) if (not ord_types or a.ord_type in ord_types)
             and (not algo_id or a.algo_id == algo_id) and (not algo_cl or a.algo_cl_ord_id == algo_cl)
             and (not state or a.state == state) and (not inst_id or a.inst_id == inst_id)]
     rows = _page(rows, q, "algo_id", integer(q, "limit", 100, 100))
-    return [okx_format.algo(a, engine.mark(a.inst_id)) for a in rows]
+    return [okx_format.algo(a, engine.quotes.mark(a.inst_id)) for a in rows]
 
 
 def algos_pending(venue: Venue, q: Body) -> list[Json]:
@@ -170,7 +171,7 @@ def algos_history(venue: Venue, q: Body) -> list[Json]:
 
 
 def get_algo(venue: Venue, q: Body) -> list[Json]:
-    algo = venue.engine.find_algo(text(q, "algoId"), text(q, "algoClOrdId"))
+    algo = venue.engine.algos.find(text(q, "algoId"), text(q, "algoClOrdId"))
     if algo is None:
         raise Reject("51603", "Order does not exist.")
-    return [okx_format.algo(algo, venue.engine.mark(algo.inst_id))]
+    return [okx_format.algo(algo, venue.engine.quotes.mark(algo.inst_id))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from trading_bot.clock import to_ms
 from trading_bot.config import Settings
@@ -31,13 +32,13 @@ class SimSpec:
     def from_settings(cls, settings: Settings, **overrides: object) -> SimSpec:
         from trading_bot.clock import parse_iso
 
-        values: dict[str, object] = dict(
+        values: dict[str, Any] = dict(
             data=list(settings.sim_data), seed=settings.sim_seed, speed=settings.sim_speed,
             start=parse_iso(settings.sim_start) if settings.sim_start else None, equity=settings.sim_equity,
             maker_fee=settings.sim_maker_fee, taker_fee=settings.sim_taker_fee,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def build_venue(spec: SimSpec, now: datetime) -> Venue:
@@ -45,11 +46,12 @@ def build_venue(spec: SimSpec, now: datetime) -> Venue:
     config = EngineConfig(maker_fee=spec.maker_fee, taker_fee=spec.taker_fee)
     if spec.data:
         market = SimMarket.from_files(spec.data)
-        start = to_ms(spec.start) if spec.start else None
-        if start is not None:
+        start = None
+        if spec.start is not None:
+            start = to_ms(spec.start)
             first = min(d.start_ms for d in market.data.values())
             if not first <= start < market.end_ms:
-                raise ValueError(f"start {spec.start.isoformat()} is outside the data "  # type: ignore[union-attr]
+                raise ValueError(f"start {spec.start.isoformat()} is outside the data "
                                  f"({datetime.fromtimestamp(first / 1000).isoformat()} … "
                                  f"{datetime.fromtimestamp(market.end_ms / 1000).isoformat()})")
         return Venue.create(market, spec.equity, start, config)

@@ -239,10 +239,10 @@ class SimServer:
         return self.state()
 
     def state(self) -> dict[str, Any]:
-        figures = self.venue.engine.figures()
+        figures = self.venue.engine.account.figures()
         return {"ts": str(self.venue.now_ms), "speed": self.clock.speed, "equity": str(figures.equity),
-                "cash": str(figures.cash), "prices": {i: str(self.venue.engine.mark(i)) for i in self.venue.market.data},
-                "positions": len(self.venue.engine.positions), "faults": self.faults.as_dict(),
+                "cash": str(figures.cash), "prices": {i: str(self.venue.engine.quotes.mark(i)) for i in self.venue.market.data},
+                "positions": len(self.venue.engine.positions.by_key), "faults": self.faults.as_dict(),
                 "heldOrders": self.held_orders,
                 "dataEnd": str(self.venue.data_end_ms) if self.venue.market.synthetic is None else ""}
 

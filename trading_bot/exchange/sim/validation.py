@@ -10,7 +10,9 @@ from trading_bot.exchange.sim.instruments import SimInstrument
 from trading_bot.exchange.sim.orders import AttachSpec, OrderParams, Reject, param_error, param_missing
 
 if TYPE_CHECKING:
-    from trading_bot.exchange.sim.engine import Engine
+    from trading_bot.exchange.sim.order_store import OrderStore
+    from trading_bot.exchange.sim.quotes import Quotes
+    from trading_bot.exchange.sim.settings import AccountSettings
 
 ORDER_TYPES = frozenset({"market", "limit", "post_only", "fok", "ioc", "optimal_limit_ioc"})
 LIMIT_TYPES = frozenset({"limit", "post_only", "fok", "ioc"})
@@ -20,15 +22,15 @@ PRICE_BAND = Decimal("0.05")  # limit buys above last·1.05 / sells below last·
 INSUFFICIENT_MARGIN = Reject("51008", "Order failed. Insufficient USDT margin in account ")
 
 
-def check_common(engine: Engine, p: OrderParams) -> SimInstrument:
-    inst = engine.instrument(p.inst_id)
+def check_common(quotes: Quotes, settings: AccountSettings, p: OrderParams) -> SimInstrument:
+    inst = quotes.instrument(p.inst_id)
     if p.td_mode not in ("cross", "isolated"):
         raise param_error("tdMode")
     if p.side not in ("buy", "sell"):
         raise param_error("side")
     if p.ord_type not in ORDER_TYPES:
         raise param_error("ordType")
-    check_pos_side(engine, p.pos_side)
+    check_pos_side(settings, p.pos_side)
     if p.cl_ord_id and not ID_PATTERN.match(p.cl_ord_id):
         raise param_error("clOrdId")
     if p.tag and not TAG_PATTERN.match(p.tag):
@@ -36,10 +38,10 @@ def check_common(engine: Engine, p: OrderParams) -> SimInstrument:
     return inst
 
 
-def check_pos_side(engine: Engine, pos_side: str) -> None:
-    if engine.pos_mode == "net_mode" and pos_side not in ("", "net"):
+def check_pos_side(settings: AccountSettings, pos_side: str) -> None:
+    if settings.pos_mode == "net_mode" and pos_side not in ("", "net"):
         raise param_error("posSide")
-    if engine.pos_mode == "long_short_mode" and pos_side not in ("long", "short"):
+    if settings.pos_mode == "long_short_mode" and pos_side not in ("long", "short"):
         raise param_error("posSide")
 
 
@@ -69,8 +71,8 @@ def check_price(inst: SimInstrument, p: OrderParams, last: Decimal) -> None:
         raise Reject("51006", f"Order price is not within the price limit (max buy price: {high} , min sell price: {low} )")
 
 
-def check_client_id(engine: Engine, p: OrderParams) -> None:
-    if p.cl_ord_id and engine.live_by_cl_ord_id(p.cl_ord_id) is not None:
+def check_client_id(orders: OrderStore, p: OrderParams) -> None:
+    if p.cl_ord_id and orders.live_by_cl_ord_id(p.cl_ord_id) is not None:
         raise Reject("51016", "Client order ID already exists.")
 
 

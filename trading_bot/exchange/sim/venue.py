@@ -34,8 +34,8 @@ class Venue:
         self._cursor: dict[str, int] = {}
         for inst_id, data in market.data.items():
             self._cursor[inst_id] = data.tick_index(start_ms)
-            engine.last[inst_id] = data.price_at(start_ms)
-        engine.now_ms = engine.u_time = start_ms
+            engine.quotes.last[inst_id] = data.price_at(start_ms)
+        engine.quotes.now_ms = engine.account.u_time = start_ms
         engine.recompute_all()
         self.next_funding_ms = funding.next_settlement(start_ms)
 
@@ -51,7 +51,7 @@ class Venue:
         return self.market.end_ms
 
     def price(self, inst_id: str) -> float:
-        return self.engine.last[inst_id]
+        return self.engine.quotes.last[inst_id]
 
     def data(self, inst_id: str) -> InstrumentData:
         return self.market.data[inst_id]
@@ -76,7 +76,7 @@ class Venue:
         """Cross liquidation bounds assume the other instruments' prices stay put; when cross positions
         span several instruments, refresh the bounds and check once the new prices are all in."""
         engine = self.engine
-        if len({p.inst_id for p in engine.positions.values() if p.mgn_mode == "cross"}) > 1:
+        if len({p.inst_id for p in engine.positions.by_key.values() if p.mgn_mode == "cross"}) > 1:
             engine.recompute_all()
             for inst_id in self.market.data:
                 engine.check(inst_id)
@@ -84,7 +84,7 @@ class Venue:
     def _set_prices(self, at_ms: int) -> None:
         for inst_id, data in self.market.data.items():
             self.engine.on_price(inst_id, data.price_at(at_ms), at_ms)
-        self.engine.now_ms = at_ms
+        self.engine.quotes.now_ms = at_ms
 
     def _run_ticks(self, until_ms: int) -> None:
         """Hand the engine, in time order, every tick at or before `until_ms` that reaches a bound."""

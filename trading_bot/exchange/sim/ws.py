@@ -23,6 +23,7 @@ from aiohttp import WSMsgType, web
 
 from trading_bot.exchange.sim import okx_format, rest_market
 from trading_bot.exchange.sim.auth import check_ws_login
+from trading_bot.exchange.sim.orders import SimAlgo, SimOrder, SimPosition
 from trading_bot.exchange.sim.rest_account import SIM_UID, position_row
 from trading_bot.exchange.sim.series import BAR_SPECS
 
@@ -190,18 +191,19 @@ class WsHub:
     def collect_events(self) -> None:
         engine = self.server.venue.engine
         amended: set[str] = set()
-        for kind, item in engine.drain_events():
-            if kind == "order":
-                self._orders.append(okx_format.ws_order(item, amend=item.ord_id in amended))  # type: ignore[attr-defined]
-            elif kind == "amended":
-                amended.add(item)  # type: ignore[arg-type]
-            elif kind == "algo":
-                self._algos.append(okx_format.algo(item, engine.mark(item.inst_id)))  # type: ignore[attr-defined]
-            elif kind == "position":
-                self._positions[item.pos_id] = position_row(engine, item)  # type: ignore[attr-defined]
-                self._account_dirty = True
-            elif kind == "account":
-                self._account_dirty = True
+        for event in engine.events.drain():
+            match event:
+                case ("order", SimOrder() as order):
+                    self._orders.append(okx_format.ws_order(order, amend=order.ord_id in amended))
+                case ("amended", str() as ord_id):
+                    amended.add(ord_id)
+                case ("algo", SimAlgo() as algo):
+                    self._algos.append(okx_format.algo(algo, engine.quotes.mark(algo.inst_id)))
+                case ("position", SimPosition() as pos):
+                    self._positions[pos.pos_id] = position_row(engine, pos)
+                    self._account_dirty = True
+                case ("account", None):
+                    self._account_dirty = True
 
     # --- pushes --------------------------------------------------------------------------------
     async def dispatch(self) -> None:
@@ -266,14 +268,14 @@ class WsHub:
         if arg["channel"] == "account":
             return self._account(arg, "snapshot")
         engine = self.server.venue.engine
-        rows = [position_row(engine, p) for p in engine.positions.values()]
+        rows = [position_row(engine, p) for p in engine.positions.by_key.values()]
         return {"arg": {**arg, "uid": SIM_UID}, "eventType": "snapshot", "curPage": 1, "lastPage": True,
                 "data": [r for r in rows if _matches(arg, r)]}
 
     def _account(self, arg: Json, event_type: str) -> Json:
         engine = self.server.venue.engine
         return {"arg": {**arg, "uid": SIM_UID}, "eventType": event_type, "curPage": 1, "lastPage": True,
-                "data": [okx_format.balance(engine.figures(), engine.u_time, ws=True)]}
+                "data": [okx_format.balance(engine.account.figures(), engine.account.u_time, ws=True)]}
 
     def _market_data(self, channel: str, inst_id: str) -> Json | None:
         venue = self.server.venue
