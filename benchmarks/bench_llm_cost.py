@@ -142,12 +142,12 @@ def analysis_answer(decision: Any, snap: Any) -> dict[str, Any]:
 
 
 def report(db: Any, snapshots: list[Any], results: list[tuple[Any, Any]]) -> None:
+    from trading_bot.brain.calendar import EconomicCalendar
     from trading_bot.brain.playbook import default_playbook
     from trading_bot.brain.ports import BrainContext
     from trading_bot.brain.prices import PriceTable
     from trading_bot.brain.prompts import analysis_prompt, static_prefix_tokens
     from trading_bot.brain.screener import bypass_reason
-    from trading_bot.brain.calendar import EconomicCalendar
     from trading_bot.storage.repos.llm_calls import list_calls
 
     prices = PriceTable.load()

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import websockets
 
+from tests.kit.sim import RunningSim, running_sim
 from trading_bot.exchange.sim.auth import sign
 from trading_bot.exchange.sim.orders import OrderParams
-from tests.kit.sim import RunningSim, running_sim
 
 ORDERS = 5000
 INST = "BTC-USDT-SWAP"

@@ -51,7 +51,6 @@ def main() -> None:
     speed = float(os.environ.get("BENCH_SOAK_SPEED", "720"))
     from benchmarks.pipeline_stack import fresh_database
     from tests.kit.services import redis_server
-
     from trading_bot.storage.redis_client import redis_for
 
     namespace = f"soak{uuid.uuid4().hex[:8]}"

@@ -21,13 +21,13 @@ hypothesis.settings.register_profile("dev")
 hypothesis.settings.register_profile("ci", max_examples=20, deadline=None)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+from tests.kit import services  # noqa: E402
+from tests.kit.seed import StandardSeed, seed_standard  # noqa: E402
 from trading_bot.config import Settings, get_settings, load_settings  # noqa: E402
 from trading_bot.storage import migrate  # noqa: E402
 from trading_bot.storage.db import Database, dispose_engines, engine_for  # noqa: E402
 from trading_bot.storage.redis_client import redis_for  # noqa: E402
 from trading_bot.storage.streams import Keys  # noqa: E402
-from tests.kit import services  # noqa: E402
-from tests.kit.seed import StandardSeed, seed_standard  # noqa: E402
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 

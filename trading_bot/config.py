@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trading_bot.domain.market import INSTRUMENT_PATTERN as INSTRUMENT_PATTERN  # re-exported: the CLI reads it here
 from trading_bot.risk.limits import RISK_SETTINGS, RiskLimits, check_setting, tightened_by

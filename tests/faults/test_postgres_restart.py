@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from tests.faults.conftest import CYCLE_SECONDS, running_bot
 from tests.kit import cycle_rows
 from tests.kit.own_servers import own_postgres

@@ -46,7 +46,7 @@ def substitute_variables(sql: str, variables: Mapping[str, str]) -> str:
     for name in sorted(variables, key=len, reverse=True):
         value = variables[name].replace("'", "''")
         sql = sql.replace("${" + name + "}", value)
-        sql = re.sub(r"\$" + re.escape(name) + r"\b", lambda _: value, sql)
+        sql = re.sub(r"\$" + re.escape(name) + r"\b", lambda _, value=value: value, sql)
     return sql
 
 

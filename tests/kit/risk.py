@@ -96,6 +96,7 @@ def position(inst_id: str = ETH, side: str = "long", size: str = "1", price: str
 
 def pending_order(inst_id: str = ETH, side: str = "buy", size: str = "1", price: str = "3000",
                   reduce_only: bool = False) -> Order:
-    return Order.model_construct(ord_id="1", cl_ord_id=None, inst_id=inst_id, side=side, pos_side="long" if side == "buy" else "short",
+    return Order.model_construct(ord_id="1", cl_ord_id=None, inst_id=inst_id, side=side,
+                                 pos_side="long" if side == "buy" else "short",
                  ord_type="limit", state="live", size=D(size), price=D(price), avg_px=None, filled=D(0),
                  fee=D(0), pnl=D(0), reduce_only=reduce_only, created_at=NOW, updated_at=NOW)

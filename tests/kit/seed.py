@@ -42,14 +42,14 @@ from sqlalchemy import null
 from tests.kit.seed_market import INSTRUMENT, Bar, candles, price_path
 from tests.kit.seed_playbook import first_version, next_version
 from tests.kit.seed_records import MINUTE, OPUS, Timeline, llm_call, money
-from tests.kit.seed_writer import Rows, write_rows
 from tests.kit.seed_trading import SimTrade, decide, find_exit, open_trade
+from tests.kit.seed_writer import Rows, write_rows
 from trading_bot.backtest.inputs import ClosedTrade, EquityPoint
 from trading_bot.domain.decision import Action, Decision
-from trading_bot.risk.verdict import Rule
 from trading_bot.domain.playbook import Playbook
 from trading_bot.exchange.orders import cl_ord_id_for
 from trading_bot.pipeline.ids import cycle_id_for
+from trading_bot.risk.verdict import Rule
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import (
     LIVE_RUN,

@@ -19,11 +19,10 @@ from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import make_url
 
 from trading_bot.backtest.cycle_transaction import CycleTransactionDatabase
-from trading_bot.storage.run_journal import RunJournal
 from trading_bot.storage import migrate
 from trading_bot.storage.db import Database, engine_for
 from trading_bot.storage.models import LlmCall
-
+from trading_bot.storage.run_journal import RunJournal
 
 # The recorded calls keep their order below zero, so the replay's own calls get the ids 1, 2, … in
 # the same order the recording's did (a fresh database each): a playbook lesson sourced

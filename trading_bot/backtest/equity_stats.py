@@ -101,7 +101,7 @@ def period_closes(points: Sequence[EquityPoint], sample: timedelta = DAY) -> lis
 
 def period_returns(points: Sequence[EquityPoint], sample: timedelta = DAY) -> list[float]:
     closes = period_closes(points, sample)
-    return [float(after / before - 1) if before else math.nan for before, after in zip(closes, closes[1:])]
+    return [float(after / before - 1) if before else math.nan for before, after in zip(closes, closes[1:], strict=False)]
 
 
 def sharpe_ratio(returns: Sequence[float], sample: timedelta = DAY, risk_free_rate: float = 0.0) -> float | None:

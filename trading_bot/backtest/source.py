@@ -22,7 +22,6 @@ from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.views import PrecomputedViews
 
-
 MARGIN_BARS = 10  # beyond the window: a fractal needs two bars either side
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from rich.table import Table
 
 from trading_bot.brain.budget import CostLedger
-from trading_bot.cli.common import console
 from trading_bot.cli.clocks import clock_for_command
+from trading_bot.cli.common import console
 from trading_bot.clock import start_of_utc_day
 from trading_bot.config import Settings
 from trading_bot.risk.state import BotStateService

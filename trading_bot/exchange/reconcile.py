@@ -5,12 +5,12 @@ repaired, everything found is reported on `system:alerts`:
 
 | finding | repair |
 |---|---|
-| open position without a stop-loss on the exchange | place one (journal level, else OKX_FALLBACK_STOP_PCT); close at market if already crossed |
+| open position without a stop-loss on the exchange | place one (journal level, else OKX_FALLBACK_STOP_PCT); close if crossed |
 | working order the database does not know | record it |
 | order the database thinks is working but the exchange does not list | record its final state |
 | protective (reduce-only) algo order of a flat position | cancel it |
 | open trade in the journal without a position on the exchange | report only (the close is ws-private's job) |
-| position on the exchange without an open trade in the journal | report only (it is protected above), unless a cycle still running is opening it |
+| position on the exchange without an open trade in the journal | report only (protected above), unless a running cycle opens it |
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ RECONCILE_TASK = "maintenance.reconcile"
 
 def reconcile_once(settings: Settings) -> dict[str, int]:
     from trading_bot.exchange.factory import shared_okx
-    from trading_bot.exchange.venue_clock import bot_clock  # market time on the simulator
     from trading_bot.exchange.reconcile import Reconciler, report
+    from trading_bot.exchange.venue_clock import bot_clock  # market time on the simulator
     from trading_bot.storage.db import Database
     from trading_bot.storage.redis_client import get_redis
     from trading_bot.storage.streams import Keys

@@ -113,7 +113,8 @@ def epoch_ms(at: datetime) -> int:
 def window_starts(frame: CandleFrame, lookback: int) -> NDArray[np.int64]:
     """For every bar, the index of the first bar of its window: the last `lookback` bars up to it
     that follow each other without a gap."""
-    starts: NDArray[np.int64] = np.maximum(np.arange(len(frame), dtype=np.int64) - (lookback - 1), run_starts(frame.ts, frame.step_ms))
+    starts: NDArray[np.int64] = np.maximum(np.arange(len(frame), dtype=np.int64) - (lookback - 1),
+                                           run_starts(frame.ts, frame.step_ms))
     return starts
 
 

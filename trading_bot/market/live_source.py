@@ -22,9 +22,9 @@ import numpy as np
 import redis
 
 from trading_bot.domain.market import (
-    Candle,
     OI_CHANGE_SPAN,
     SNAPSHOT_TIMEFRAMES,
+    Candle,
     FundingRate,
     MarkPrice,
     OpenInterest,

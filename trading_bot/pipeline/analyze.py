@@ -6,8 +6,8 @@ from trading_bot.domain.events import DecisionEvent
 from trading_bot.pipeline.context import brain_context
 from trading_bot.pipeline.cycle import Cycle, stage
 from trading_bot.pipeline.ports import Ports
-from trading_bot.storage.repos.cycles import as_json_data
 from trading_bot.pipeline.screen import mark_agreement
+from trading_bot.storage.repos.cycles import as_json_data
 from trading_bot.storage.streams import OPUS_DECISIONS
 
 

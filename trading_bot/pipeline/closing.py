@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+
+from trading_bot.brain.playbook import PlaybookChanged
+from trading_bot.brain.ports import Review
 from trading_bot.domain.events import PositionClosed
 from trading_bot.logs import get_logger
 from trading_bot.pipeline.context import recap, recent_trades
 from trading_bot.pipeline.cycle import load_cycle, stage
 from trading_bot.pipeline.ports import Ports
-from trading_bot.brain.playbook import PlaybookChanged
-from trading_bot.brain.ports import Review
 from trading_bot.storage.repos import journal, reflections
 
 log = get_logger(__name__)

@@ -27,10 +27,10 @@ def collect(ports: Ports, cycle: Cycle) -> str | None:
 
     Closed positions are journaled first and the account is handed to the risk service, so the
     state and counters later stages read are current; the account and positions read here are
-    what the brain stages see (recorded in the stage's detail; the risk gate reads its own, fresh) (a drawdown breach found here halts the bot
-    before any analysis). While EMERGENCY_HALTED, every cycle flattens whatever is still open. A
-    bot that may not open positions still runs the cycle when it holds a position here (the
-    analyst may close it); otherwise the cycle ends."""
+    what the brain stages see (recorded in the stage's detail; the risk gate reads its own, fresh)
+    (a drawdown breach found here halts the bot before any analysis). While EMERGENCY_HALTED,
+    every cycle flattens whatever is still open. A bot that may not open positions still runs the
+    cycle when it holds a position here (the analyst may close it); otherwise the cycle ends."""
     with stage(ports.db, cycle, "COLLECTING", ports.clock) as run:
         journal_pending_closes(ports)
         cycle.snapshot = ports.snapshot(cycle.inst_id, ports.clock.now())

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery.schedules import schedule as every
-from redis import exceptions as redis_errors
 from redbeat.schedules import rrule
+from redis import exceptions as redis_errors
 
 from trading_bot.config import Settings
 

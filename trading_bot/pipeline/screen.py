@@ -7,8 +7,8 @@ from __future__ import annotations
 from trading_bot.pipeline.context import brain_context
 from trading_bot.pipeline.cycle import Cycle, stage
 from trading_bot.pipeline.ports import Ports
-from trading_bot.storage.repos.cycles import as_json_data
 from trading_bot.storage.repos import screener_logs
+from trading_bot.storage.repos.cycles import as_json_data
 
 
 def screen(ports: Ports, cycle: Cycle) -> str | None:

@@ -17,8 +17,8 @@ from trading_bot.logs import bind_context, get_logger
 from trading_bot.pipeline import closing
 from trading_bot.pipeline.collect import start
 from trading_bot.pipeline.cycle import cycle_from_row
-from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.flow import STEPS, Done, Next, Wait, finish
+from trading_bot.pipeline.ids import cycle_id_for
 from trading_bot.pipeline.locks import REFLECTION_TURN_SECONDS, cycle_locks, reflection_turn
 from trading_bot.pipeline.ports import Ports
 from trading_bot.pipeline.schedule import slot_for
@@ -26,8 +26,8 @@ from trading_bot.pipeline.wiring import live_ports, with_settings
 from trading_bot.runtime_config import effective_settings
 from trading_bot.storage.outage import STORAGE_OUTAGE, is_storage_outage
 from trading_bot.storage.redis_client import get_redis
-from trading_bot.storage.streams import Keys
 from trading_bot.storage.repos import cycles as repo
+from trading_bot.storage.streams import Keys
 
 log = get_logger(__name__)
 TRANSIENT: tuple[type[Exception], ...] = (ExchangeUnavailable, RateLimited, ConnectionError, TimeoutError, *STORAGE_OUTAGE)

@@ -10,10 +10,10 @@ import redis
 
 from trading_bot.clock import Clock
 from trading_bot.domain.decision import Decision
-from trading_bot.domain.orders import Account, Position
-from trading_bot.logs import get_logger
 from trading_bot.domain.events import Alert
+from trading_bot.domain.orders import Account, Position
 from trading_bot.exchange.base import Exchange
+from trading_bot.logs import get_logger
 from trading_bot.risk import emergency
 from trading_bot.risk.emergency import EmergencyReport
 from trading_bot.risk.gate import account_escalation, check

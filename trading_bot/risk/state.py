@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from trading_bot.clock import Clock
 from trading_bot.domain.events import Alert
-from trading_bot.domain.snapshot import Severity
 from trading_bot.domain.market import Frozen
 from trading_bot.domain.orders import Account
+from trading_bot.domain.snapshot import Severity
 from trading_bot.logs import get_logger
 from trading_bot.risk.counters import derive_status
 from trading_bot.risk.status import BotState, RiskStatus

@@ -3,8 +3,8 @@ and for an approved entry the exact `SizedOrder` that was checked (execute sends
 
 from __future__ import annotations
 
-from datetime import datetime
 import decimal
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal

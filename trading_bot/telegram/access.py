@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
-
 from trading_bot.config import Settings
 from trading_bot.logs import get_logger
 from trading_bot.telegram.ptb import Callback

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, TypeHandler
-
 from trading_bot.clock import Clock
 from trading_bot.config import Settings
 from trading_bot.exchange.venue_clock import command_clock
@@ -128,8 +127,8 @@ class TelegramBot:
 
 def telegram_clock(settings: Settings) -> Clock:
     """The bot's clock (market time on the simulator), the last recorded time while the venue is down."""
-    from trading_bot.storage.repos.recorded_time import last_recorded_time
     from trading_bot.storage.db import Database
+    from trading_bot.storage.repos.recorded_time import last_recorded_time
 
     db = Database.from_settings(settings)
     return command_clock(settings, lambda: last_recorded_time(db, LIVE_RUN))

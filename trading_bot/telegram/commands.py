@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from telegram import BotCommand, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
-
 from trading_bot.logs import get_logger
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import esc
@@ -24,8 +23,8 @@ from trading_bot.telegram.views import Reply, Request, UsageError
 from trading_bot.telegram.views.balance import balance_view
 from trading_bot.telegram.views.costs import cost_view
 from trading_bot.telegram.views.count import count_view
-from trading_bot.telegram.views.performance import PERIODS, render as render_performance
-from trading_bot.telegram.views.performance import performance_view
+from trading_bot.telegram.views.performance import PERIODS, performance_view
+from trading_bot.telegram.views.performance import render as render_performance
 from trading_bot.telegram.views.periods import DAILY, MONTHLY, WEEKLY, Span, period_view
 from trading_bot.telegram.views.playbook import playbook_view
 from trading_bot.telegram.views.positions import positions_view

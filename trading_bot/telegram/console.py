@@ -19,7 +19,6 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
-
 from trading_bot.config import Settings
 from trading_bot.telegram.access import Access
 from trading_bot.telegram.deps import BotDeps, build_deps

@@ -17,7 +17,6 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-
 from trading_bot.logs import get_logger
 from trading_bot.telegram.format import split_message
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.kit import services
 from trading_bot.backtest.runner import Backtest, BacktestOutcome, BacktestSpec, prepare, run
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings
 from trading_bot.storage.db import Database, dispose_engines, engine_for
 from trading_bot.storage.models import DecisionCycle, Trade
-from tests.kit import services
 
 INST = "BTC-USDT-SWAP"
 ONE_MINUTE = "okx_BTC-USDT-SWAP_1m_20260101-20260116.feather"

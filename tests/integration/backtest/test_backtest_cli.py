@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.kit.cli import clean_env, run_cli
 from trading_bot.backtest.metrics import compute_metrics, to_jsonable
 from trading_bot.backtest.outputs import read_equity, read_trades
 from trading_bot.clock import parse_iso
-from tests.kit.cli import clean_env, run_cli
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 ONE_MINUTE = "okx_BTC-USDT-SWAP_1m_20260101-20260116.feather"

@@ -14,6 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.integration.backtest.conftest import FUNDING, ONE_MINUTE, cycles_of
+from tests.kit import services
+from tests.kit.cli import clean_env, run_cli
+from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
 from trading_bot.backtest.database import database_name_for
 from trading_bot.backtest.outputs import read_trades
 from trading_bot.backtest.report import load_report_data
@@ -21,10 +25,6 @@ from trading_bot.brain.playbook import default_playbook
 from trading_bot.clock import parse_iso
 from trading_bot.storage.db import Database, dispose_engines, engine_for
 from trading_bot.storage.models import LlmCall, ReflectionLog
-from tests.integration.backtest.conftest import FUNDING, ONE_MINUTE, cycles_of
-from tests.kit import services
-from tests.kit.cli import clean_env, run_cli
-from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 WINDOW = ("--from", "2026-01-05T00:00:00Z", "--to", "2026-01-05T08:00:00Z")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.integration.backtest.conftest import FUNDING, ONE_MINUTE, cycles_of, trades_of, upto
 from trading_bot.clock import parse_iso
 from trading_bot.storage.db import Database
-from tests.integration.backtest.conftest import FUNDING, ONE_MINUTE, cycles_of, trades_of, upto
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 START, T, END = "2026-01-05T00:00:00Z", "2026-01-05T07:00:00Z", "2026-01-05T12:00:00Z"

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.backtest.conftest import FUNDING, INST, ONE_MINUTE, trades_of
+from tests.integration.okx.conftest import adapter_for
+from tests.kit.sim import running_sim
 from trading_bot.brain.alerts import MemoryAlerts
 from trading_bot.brain.factory import build_brain
 from trading_bot.brain.playbook import PlaybookStore
@@ -28,9 +31,6 @@ from trading_bot.pipeline.wiring import pipeline_settings
 from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database
 from trading_bot.storage.streams import Keys
-from tests.integration.backtest.conftest import FUNDING, INST, ONE_MINUTE, trades_of
-from tests.integration.okx.conftest import adapter_for
-from tests.kit.sim import running_sim
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 START, END = "2026-01-05T00:00:00Z", "2026-01-05T08:00:00Z"

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.integration.backtest.conftest import INST, cycles_of, trades_of
+from tests.kit import services
 from trading_bot.backtest.cycle_transaction import CycleTransactionDatabase
 from trading_bot.backtest.runner import BacktestSpec, plan, prepare, run
 from trading_bot.brain.playbook import PlaybookStore
@@ -21,11 +23,9 @@ from trading_bot.config import Settings
 from trading_bot.pipeline.flow import follow_up
 from trading_bot.risk.service import RiskService
 from trading_bot.storage.db import Database, engine_for
-from trading_bot.storage.run_journal import RunJournal
 from trading_bot.storage.models import AccountSnapshot, BotStateEvent, DecisionCycle, PlaybookVersion, ReflectionLog
+from trading_bot.storage.run_journal import RunJournal
 from trading_bot.storage.streams import Keys
-from tests.integration.backtest.conftest import INST, cycles_of, trades_of
-from tests.kit import services
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 FIFTEEN = "okx_BTC-USDT-SWAP_15m_20230101-20260418.feather"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.backtest.conftest import INST, ONE_MINUTE
 from trading_bot.backtest.source import backtest_snapshots
 from trading_bot.clock import parse_iso
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
-from tests.integration.backtest.conftest import INST, ONE_MINUTE
 
 pytestmark = [pytest.mark.shared]
 

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from tests.kit.fake_anthropic import FakeAnthropic
+from tests.kit.fake_perplexity import FakePerplexity
+from tests.kit.snapshots import AT
 from trading_bot.brain.alerts import RedisAlerts
 from trading_bot.brain.factory import build_brain
 from trading_bot.brain.ports import Brain
@@ -17,9 +20,6 @@ from trading_bot.config import Settings
 from trading_bot.domain.events import Alert
 from trading_bot.storage.db import Database
 from trading_bot.storage.streams import SYSTEM_ALERTS, Keys
-from tests.kit.fake_anthropic import FakeAnthropic
-from tests.kit.fake_perplexity import FakePerplexity
-from tests.kit.snapshots import AT
 
 
 @pytest.fixture

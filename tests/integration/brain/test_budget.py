@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from trading_bot.brain.budget import CostLedger
-from trading_bot.domain.decision import Action
+from tests.integration.brain.test_claude_analyst import VALID, usage
 from tests.kit.fake_anthropic import FakeReply
 from tests.kit.snapshots import AT, context
-from tests.integration.brain.test_claude_analyst import VALID, usage
+from trading_bot.brain.budget import CostLedger
+from trading_bot.domain.decision import Action
 
 # Each analysis costs 100000×$5/M + 4000×$25/M = $0.50 + $0.10 = $0.60; the budget is $2.
 CALL = usage(100_000, 4_000)

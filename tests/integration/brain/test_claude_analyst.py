@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from trading_bot.domain.decision import Action
-from trading_bot.storage.models import LlmCall
 from tests.kit.fake_anthropic import FakeReply
 from tests.kit.snapshots import context
+from trading_bot.domain.decision import Action
+from trading_bot.storage.models import LlmCall
 
 OPUS = "claude-opus-4-6"
 VALID = {

@@ -6,9 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from trading_bot.storage.repos.llm_calls import LlmCallRecord, insert_call
 from tests.kit.cli import clean_env, run_cli
 from tests.kit.snapshots import AT
+from trading_bot.storage.repos.llm_calls import LlmCallRecord, insert_call
 
 
 def call(model: str, purpose: str, cost: str, error: str | None = None, days: int = 0) -> LlmCallRecord:

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from tests.kit.fake_anthropic import FakeReply
+from tests.kit.snapshots import AT
 from trading_bot.brain.playbook import PlaybookChanged, PlaybookStore, default_playbook
 from trading_bot.brain.ports import TradeRecap
 from trading_bot.config import ConfigError
 from trading_bot.domain.playbook import Playbook
-from tests.kit.fake_anthropic import FakeReply
-from tests.kit.snapshots import AT
 
 TRADE = TradeRecap(trade_id=1, inst_id="BTC-USDT-SWAP", side="long", strategy="trend_pullback",
                    regime="trending_up", entry_ts=AT, entry_px=Decimal("67000"), exit_ts=AT + timedelta(hours=3),

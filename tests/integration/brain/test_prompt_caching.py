@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.kit.fake_anthropic import FakeReply
 from trading_bot.brain.answers import ScreenAnswer
 from trading_bot.brain.calls import LlmCaller
 from trading_bot.brain.llm import AnthropicGateway, LlmRequest
 from trading_bot.brain.prices import PriceTable
 from trading_bot.brain.tokens import estimate_tokens
-from tests.kit.fake_anthropic import FakeReply
 
 HAIKU = "claude-haiku-4-5-20251001"
 

@@ -11,11 +11,11 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 
-from trading_bot.domain.decision import Action
-from trading_bot.storage.models import LlmCall, ResearchCache
 from tests.kit.fake_anthropic import FakeReply
 from tests.kit.fake_perplexity import AgentReply
 from tests.kit.snapshots import AT, context, snapshot
+from trading_bot.domain.decision import Action
+from trading_bot.storage.models import LlmCall, ResearchCache
 
 
 def responder(body: dict[str, Any]) -> FakeReply:

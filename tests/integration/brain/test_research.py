@@ -9,9 +9,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from trading_bot.storage.models import LlmCall, ResearchCache
 from tests.kit.fake_perplexity import AgentReply
 from tests.kit.snapshots import AT, snapshot
+from trading_bot.storage.models import LlmCall, ResearchCache
 
 SOURCES = [{"title": "Funding flips as longs pile in", "url": "https://news.example/a", "date": "2026-02-03"},
            {"title": "Exchange outflows", "url": "https://news.example/b", "date": None}]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import risk
 from trading_bot.brain.playbook import default_playbook
 from trading_bot.brain.ports import BrainContext
 from trading_bot.brain.rules import RulesAnalyst
@@ -19,7 +20,6 @@ from trading_bot.market.backtest import precomputed_builder
 from trading_bot.market.candle_files import load_frame
 from trading_bot.risk.gate import check
 from trading_bot.risk.market import MarketView
-from tests.kit import risk
 
 CYCLE = timedelta(hours=1)
 WARMUP_BARS = 200 * 16  # 200 closed 4H bars before the first cycle

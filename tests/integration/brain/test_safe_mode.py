@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tests.integration.brain.test_claude_analyst import VALID, usage
+from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
+from tests.kit.snapshots import AT, context, snapshot
 from trading_bot.brain.budget import CostLedger
 from trading_bot.brain.ports import Brain
 from trading_bot.domain.decision import Action, Decision
 from trading_bot.storage.models import LlmCall, ScreenerLog
-from tests.kit.fake_anthropic import FakeAnthropic, FakeReply
-from tests.kit.snapshots import AT, context, snapshot
-from tests.integration.brain.test_claude_analyst import VALID, usage
 
 # claude_settings has LLM_MAX_RETRIES=1: the SDK sends a call at most twice; an unusable answer is
 # not an exception, so nothing above the SDK sends it again.

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.kit.fake_anthropic import FakeReply
+from tests.kit.snapshots import AT, context, position, snapshot
 from trading_bot.domain.snapshot import Anomaly
 from trading_bot.storage.models import ScreenerLog
 from trading_bot.storage.repos import screener_logs
-from tests.kit.fake_anthropic import FakeReply
-from tests.kit.snapshots import AT, context, position, snapshot
 
 FOMC = datetime(2026, 1, 28, 19, 0, tzinfo=UTC)  # statement at 2 pm ET
 MOVE = Anomaly(kind="price_move", severity="WARN", message="4.1 % in 1H", value=4.1, threshold=3.0)

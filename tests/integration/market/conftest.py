@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.kit.candles import shared_frame, to_candles
 from trading_bot.domain.market import BookLevel, Candle, FundingRate, MarkPrice, OpenInterest, OrderBook, Ticker
 from trading_bot.market.aggregate import aggregate_candles
 from trading_bot.market.frame import CandleFrame
 from trading_bot.market.sources import MarketState, MemorySource
 from trading_bot.storage import market_state
 from trading_bot.storage.repos.candles import upsert_candles
-from tests.kit.candles import shared_frame, to_candles
 
 INST = "BTC-USDT-SWAP"
 FIRST, BARS = 100_000, 3_400  # 15m bars from 2025-11-07: enough for 200 closed 4H bars

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.kit.cli import clean_env, run_cli
 from trading_bot.cli import app
 from trading_bot.storage.repos.candles import count, fetch_candles
-from tests.kit.cli import clean_env, run_cli
 
 pytestmark = pytest.mark.shared
 

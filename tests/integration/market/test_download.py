@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from trading_bot.cli import app
-from trading_bot.market.download import download
-from trading_bot.storage.repos.candles import count, fetch_candles
 from tests.integration.okx.conftest import adapter_for, data_files
 from tests.kit.candles import shared_frame
 from tests.kit.cli import clean_env
+from trading_bot.cli import app
+from trading_bot.market.download import download
+from trading_bot.storage.repos.candles import count, fetch_candles
 
 pytestmark = pytest.mark.shared
 

@@ -9,12 +9,12 @@ import pytest
 import redis
 from sqlalchemy import event
 
+from tests.integration.market.conftest import INST, StoredMarket
 from trading_bot.domain.market import OpenInterest, Ticker
 from trading_bot.market.live_source import LiveSource
 from trading_bot.market.snapshot import SnapshotBuilder
 from trading_bot.storage import market_state
 from trading_bot.storage.repos.candles import upsert_candles
-from tests.integration.market.conftest import INST, StoredMarket
 
 pytestmark = pytest.mark.shared
 

@@ -7,12 +7,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.integration.market.conftest import INST, StoredMarket
+from tests.kit.cli import clean_env, run_cli
 from trading_bot.cli import app
 from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.market.live_source import LiveSource
 from trading_bot.market.snapshot import SnapshotBuilder
-from tests.integration.market.conftest import INST, StoredMarket
-from tests.kit.cli import clean_env, run_cli
 
 
 def _env(db_url: str, redis_url: str, namespace: str) -> dict[str, str]:

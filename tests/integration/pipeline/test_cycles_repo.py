@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
 from trading_bot.storage.repos import cycles
+
 
 def test_cycle_lifecycle_timeline_and_slot_dedupe(database) -> None:
     t0 = datetime(2026,1,5,12,0,5,tzinfo=UTC)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import redis
 
+from trading_bot.clock import parse_iso
 from trading_bot.config import Settings
 from trading_bot.domain.orders import OrderRequest
 from trading_bot.exchange import orders
@@ -23,7 +24,6 @@ from trading_bot.pipeline.sweep import Restart, SweepPolicy, service_restarts, s
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos import cycles as repo
 from trading_bot.storage.streams import Keys
-from trading_bot.clock import parse_iso
 
 INST = "BTC-USDT-SWAP"
 START = parse_iso("2026-01-05T12:00:00Z")

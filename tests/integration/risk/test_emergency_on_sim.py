@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 # The simulator (issue 3) lands on main on its own; until it has, these tests cannot run.
-
 from tests.integration.risk.conftest import Journal  # noqa: E402
 from tests.kit.sim import flat_bars, write_candles  # noqa: E402
 from trading_bot.clock import parse_iso  # noqa: E402

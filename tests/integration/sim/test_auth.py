@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from trading_bot.exchange.sim.auth import sign
 from tests.kit.sim import RunningSim, running_sim
+from trading_bot.exchange.sim.auth import sign
 
 
 @pytest.fixture(scope="module")

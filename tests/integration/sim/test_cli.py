@@ -12,12 +12,12 @@ from pathlib import Path
 from okx.Account import AccountAPI
 from okx.Trade import TradeAPI
 
-from trading_bot.cli.run_cmd import prepare_simulator
-from trading_bot.config import load_settings
-from trading_bot.exchange.okx.endpoints import resolve_endpoints, sim_credentials_path
 from tests.kit.cli import clean_env, run_cli
 from tests.kit.processes import Proc, python_module
 from tests.kit.services import free_port
+from trading_bot.cli.run_cmd import prepare_simulator
+from trading_bot.config import load_settings
+from trading_bot.exchange.okx.endpoints import resolve_endpoints, sim_credentials_path
 
 INST = "BTC-USDT-SWAP"
 
@@ -108,8 +108,8 @@ def test_progress_panel_shows_market_time_prices_and_equity() -> None:
 
     from rich.console import Console
 
-    from trading_bot.cli.sim_cmd import _progress
     from tests.kit.sim import running_sim
+    from trading_bot.cli.sim_cmd import _progress
 
     with running_sim() as sim:
         table = sim.call(_progress)

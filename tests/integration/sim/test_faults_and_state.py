@@ -19,9 +19,9 @@ from okx.MarketData import MarketAPI
 from okx.PublicData import PublicAPI
 from okx.Trade import TradeAPI
 
+from tests.kit.sim import RunningSim, running_sim
 from trading_bot.exchange.sim import ws as sim_ws
 from trading_bot.exchange.sim.auth import sign
-from tests.kit.sim import RunningSim, running_sim
 
 INST = "BTC-USDT-SWAP"
 

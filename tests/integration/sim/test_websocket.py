@@ -15,8 +15,8 @@ import pytest
 import websockets
 from okx.Trade import TradeAPI
 
-from trading_bot.exchange.sim.auth import sign
 from tests.kit.sim import RunningSim, flat_bars, running_sim, write_candles
+from trading_bot.exchange.sim.auth import sign
 
 INST = "BTC-USDT-SWAP"
 

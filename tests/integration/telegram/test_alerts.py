@@ -31,7 +31,8 @@ from trading_bot.storage.streams import (
     publish,
     read_group,
 )
-from trading_bot.telegram.alerts.dispatcher import CONSUMER, GROUP as CONSUMER_GROUP
+from trading_bot.telegram.alerts.dispatcher import CONSUMER
+from trading_bot.telegram.alerts.dispatcher import GROUP as CONSUMER_GROUP
 from trading_bot.telegram.alerts.notices import STREAMS
 from trading_bot.telegram.deps import BotDeps, build_deps
 

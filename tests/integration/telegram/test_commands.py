@@ -17,11 +17,11 @@ from tests.kit.telegram_bot import RunningBot
 from trading_bot.backtest.metrics import compute_metrics, trade_stats
 from trading_bot.domain.market import MarkPrice, Ticker
 from trading_bot.domain.orders import Account, Position
+from trading_bot.domain.playbook import Playbook
 from trading_bot.storage.market_state import put_latest
 from trading_bot.storage.models import LlmCall, RiskRejection
 from trading_bot.storage.repos.playbooks import all_versions
 from trading_bot.storage.repos.trades import open_trades
-from trading_bot.domain.playbook import Playbook
 from trading_bot.telegram.commands import COMMANDS
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import pct, price, ratio, usd, usdt

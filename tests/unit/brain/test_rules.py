@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests.kit.snapshots import context, position, snapshot
 from trading_bot.brain.envelope import RiskEnvelope
 from trading_bot.brain.rules import RULES_MODEL, RulesAnalyst, RulesScreenJudge
 from trading_bot.domain.decision import Action
-from tests.kit.snapshots import context, position, snapshot
 
 LIMITS = RiskEnvelope()
 

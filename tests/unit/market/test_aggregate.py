@@ -8,9 +8,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from tests.kit.candles import FILE_1M, shared_frame, to_candles
 from trading_bot.domain.market import Candle
 from trading_bot.market.aggregate import AggregationReport, aggregate_candles, aggregate_frame
-from tests.kit.candles import FILE_1M, shared_frame, to_candles
 
 
 def _candle(minute: int, o: str, h: str, lo: str, c: str, v: str, confirmed: bool = True) -> Candle:

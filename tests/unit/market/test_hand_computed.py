@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from tests.kit.candles import frame
 from trading_bot.market.frame import CandleFrame, Window
 from trading_bot.market.indicators import analyse
 from trading_bot.market.levels import find_fractals, support_resistance
-from tests.kit.candles import frame
 
 
 def _bars(timeframe: str, start: datetime, highs, lows, closes, volumes) -> CandleFrame:  # noqa: ANN001

@@ -11,6 +11,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from tests.kit.candles import START, frame
 from trading_bot.domain.market import Ticker
 from trading_bot.domain.snapshot import IndicatorSet, MarketSnapshot
 from trading_bot.market.frame import CandleFrame, Window, tail_window
@@ -18,7 +19,6 @@ from trading_bot.market.indicators import analyse
 from trading_bot.market.snapshot import SnapshotBuilder, SnapshotUnavailable
 from trading_bot.market.sources import MarketState, MemorySource
 from trading_bot.market.unavailable import Unavailable
-from tests.kit.candles import START, frame
 
 
 def _no_nan(value: object) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.kit.candles import frame
 from trading_bot.market.frame import Window
 from trading_bot.market.indicators import analyse
 from trading_bot.market.regime import RegimeInputs, classify
 from trading_bot.market.unavailable import Unavailable
-from tests.kit.candles import frame
 
 
 def _regime(closes: np.ndarray, **kwargs):  # noqa: ANN003, ANN202

@@ -13,11 +13,11 @@ import pytest
 import talib
 from talib import abstract
 
+from tests.kit.candles import shared_frame
 from trading_bot.market import ta_engine
 from trading_bot.market.frame import CandleFrame
 from trading_bot.market.frame_series import FrameSeries
 from trading_bot.market.indicators import analyse_bar
-from tests.kit.candles import shared_frame
 
 pytestmark = pytest.mark.shared
 

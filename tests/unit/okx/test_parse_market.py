@@ -24,7 +24,8 @@ def test_instruments_swap_linear_inverse_and_spot() -> None:
     assert (inverse.ct_val, inverse.ct_val_ccy, inverse.settle_ccy, inverse.lot_sz) == (D("100"), "USD", "BTC", D("1"))
     assert by_id["ETH-USDT-SWAP"].ct_val == D("0.1")
     spot = parse.instrument(doc_example("rest_public_instruments.json", "Response")["data"][0])
-    assert (spot.inst_id, spot.ct_val, spot.ct_val_ccy, spot.settle_ccy, spot.lot_sz) == ("BTC-USDT", D(1), "BTC", "USDT", D("0.00000001"))
+    assert (spot.inst_id, spot.ct_val, spot.ct_val_ccy, spot.settle_ccy, spot.lot_sz) == (
+        "BTC-USDT", D(1), "BTC", "USDT", D("0.00000001"))
 
 
 def test_rest_candles_newest_first_rows() -> None:

@@ -111,5 +111,6 @@ def test_algo_orders_and_acks() -> None:
     assert docs.tp_trigger_px == D("1") and docs.pos_side == "net"  # posSide "" = net
     ack = parse.order_ack(recorded("trade_order_post__BTC-USDT-SWAP_market_attachAlgoOrds-SL.json")["data"][0])
     assert (ack.ord_id, ack.cl_ord_id) == ("2896576259728695296", "6b9ad766b55dBCDE63969a1144bfb943")
-    assert parse.algo_id(recorded("trade_order-algo_post__BTC-USDT-SWAP_trigger_attachAlgoOrds-SL.json")["data"][0]) == "2896574163517353984"
+    answer = recorded("trade_order-algo_post__BTC-USDT-SWAP_trigger_attachAlgoOrds-SL.json")
+    assert parse.algo_id(answer["data"][0]) == "2896574163517353984"
     assert parse.algo_id(recorded("trade_cancel-algos__BTC-USDT-SWAP_by_algoClOrdId.json")["data"][0]) == "2903938004064555008"

@@ -19,7 +19,8 @@ END = START + timedelta(minutes=5)
     ("SELECT $__timeGroup(time_column,'5m')", "SELECT floor(extract(epoch from time_column)/300)*300"),
     ("SELECT $__timeGroupAlias(time_column , '5m')", 'SELECT floor(extract(epoch from time_column)/300)*300 AS "time"'),
     ("SELECT $__timeGroup(time_column,'5m'), value", 'SELECT floor(extract(epoch from time_column)/300)*300 AS "time", value'),
-    ("SELECT $__timeGroup(time_column,'5m') as time, value", "SELECT floor(extract(epoch from time_column)/300)*300 as time, value"),
+    ("SELECT $__timeGroup(time_column,'5m') as time, value",
+     "SELECT floor(extract(epoch from time_column)/300)*300 as time, value"),
     ("SELECT $__timeGroupAlias(ts, '1d')", 'SELECT floor(extract(epoch from ts)/86400)*86400 AS "time"'),
 ])
 def test_macros_expand_like_grafana(sql: str, expected: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit.sim import flat_bars, write_candles
 from trading_bot.clock import parse_iso
 from trading_bot.domain.orders import AlgoRequest, OrderRequest
 from trading_bot.exchange.base import Exchange
@@ -15,7 +16,6 @@ from trading_bot.exchange.errors import InsufficientMargin, InvalidSize, NotFoun
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.market import SimMarket
 from trading_bot.exchange.sim.venue import Venue
-from tests.kit.sim import flat_bars, write_candles
 
 INST = "BTC-USDT-SWAP"
 START = parse_iso("2026-01-05T06:00:00Z")

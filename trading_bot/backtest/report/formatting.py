@@ -61,7 +61,8 @@ def exact(value: Any) -> str:
     return str(value)
 
 
-FORMATS: dict[str, Callable[[Any], str]] = {"money": money, "usd": usd, "pct": pct, "ratio": ratio, "count": count, "when": when, "duration": duration}
+FORMATS: dict[str, Callable[[Any], str]] = {"money": money, "usd": usd, "pct": pct, "ratio": ratio, "count": count,
+                                            "when": when, "duration": duration}
 
 
 def cell(key: str, value: Any, kind: str) -> str:

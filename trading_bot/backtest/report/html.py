@@ -16,7 +16,7 @@ from trading_bot.backtest.equity_stats import EquityStats
 from trading_bot.backtest.metrics import Metrics
 from trading_bot.backtest.report.charts import Chart
 from trading_bot.backtest.report.data import ReportData
-from trading_bot.backtest.report.formatting import cell, count, duration, money, usd, when
+from trading_bot.backtest.report.formatting import cell, duration, money, usd, when
 from trading_bot.backtest.trade_stats import TradeStats
 
 MAX_TRADE_ROWS = 1000

@@ -15,7 +15,6 @@ from trading_bot.exchange.sim.orders import ZERO, money
 from trading_bot.exchange.sim.positions import Positions
 from trading_bot.exchange.sim.quotes import Quotes
 
-
 LEDGER_KINDS = ("pnl", "fee", "funding", "liquidation")
 
 

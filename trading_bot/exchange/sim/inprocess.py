@@ -9,9 +9,9 @@ WebSocket-style events are not recorded (nothing would read them), which keeps r
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from trading_bot.clock import from_ms, to_ms

@@ -9,8 +9,8 @@ margin rate used for liquidation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from trading_bot.domain.market import Instrument
 

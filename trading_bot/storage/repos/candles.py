@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from trading_bot.domain.market import Candle
 from trading_bot.logs import get_logger
 from trading_bot.storage.db import Database
-from trading_bot.storage.run_journal import driver_connection
 from trading_bot.storage.models import Candle as CandleRow
+from trading_bot.storage.run_journal import driver_connection
 
 log = get_logger(__name__)
 BATCH_SIZE = 2000

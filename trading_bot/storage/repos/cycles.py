@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from trading_bot.storage.db import Database, affected_rows, table_of
 from trading_bot.storage.models import DecisionCycle, LlmCall
 
-
 _cycles = table_of(DecisionCycle)
 # Core statements on the table, built once: these run at every cycle (and a backtest's hundred
 # thousand), where building and keying an ORM statement per call costs more than the round trip

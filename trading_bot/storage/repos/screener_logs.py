@@ -10,7 +10,6 @@ from sqlalchemy import insert as sql_insert
 from trading_bot.storage.db import Database, table_of
 from trading_bot.storage.models import LIVE_RUN, ScreenerLog
 
-
 _logs = table_of(ScreenerLog)
 _INSERT = sql_insert(_logs).returning(_logs.c.id)  # built once: every cycle screens
 

@@ -19,8 +19,8 @@ import json
 from datetime import datetime
 
 import redis
-from telegram import Bot
 
+from telegram import Bot
 from trading_bot.logs import get_logger
 from trading_bot.storage.streams import Entry, ack, ensure_group, read_group
 from trading_bot.telegram.alerts.notices import RANK, STREAMS, Notice, Undecodable, to_notice

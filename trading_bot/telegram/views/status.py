@@ -8,14 +8,14 @@ from trading_bot.brain.budget import CostLedger
 from trading_bot.brain.factory import resolve_mode
 from trading_bot.clock import start_of_utc_day
 from trading_bot.config import ConfigError, Settings
-from trading_bot.storage.repos import equity as equity_repo
 from trading_bot.storage.models import DecisionCycle
+from trading_bot.storage.repos import equity as equity_repo
 from trading_bot.storage.repos.cycles import recent_cycles
 from trading_bot.storage.repos.trades import realised_between
 from trading_bot.telegram.deps import BotDeps
 from trading_bot.telegram.format import ago, esc, number, pairs, pct, usd, usdt, utc
-from trading_bot.telegram.views.account import current_account
 from trading_bot.telegram.views import Reply, Request
+from trading_bot.telegram.views.account import current_account
 from trading_bot.telegram.views.positions import open_book
 from trading_bot.telegram.views.state import state_line
 
