@@ -27,9 +27,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-# ruff over everything; mypy (configured in pyproject.toml) is not yet clean, so it runs apart: `$(BIN)/mypy`
+# ruff over everything, mypy over the package (strict for risk, pipeline, exchange, domain: pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check trading_bot tests benchmarks alembic celeryconfig.py
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 from structlog.contextvars import bind_contextvars, clear_contextvars, unbind_contextvars
@@ -146,7 +146,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: Any = N
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
-    out = stream or _CurrentStderr()
+    out = stream or cast(TextIO, _CurrentStderr())  # a TextIO in all that PrintLogger uses: write, flush
     structlog.configure(
         processors=[*_shared_processors(), _final_redaction(renderer)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

@@ -91,7 +91,8 @@ class ReflectAnswer(_Answer):
     def to_playbook(self, version: int, now: datetime, source: str) -> Playbook:
         lessons = [Lesson(text=d.text, regime=d.regime, strategy=d.strategy, source=source, created_at=now)
                    for d in self.lessons]
-        return Playbook(
-            version=version, regimes=self.regimes.model_dump(), strategies=self.strategies,
-            lessons=lessons, calibration=self.calibration, notes=self.notes,
-        )
+        # validated as Playbook(...) would: the regimes' rules are rebuilt from their dump
+        return Playbook.model_validate({
+            "version": version, "regimes": self.regimes.model_dump(), "strategies": self.strategies,
+            "lessons": lessons, "calibration": self.calibration, "notes": self.notes,
+        })

@@ -16,10 +16,13 @@ import importlib
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:
+    from typer import _click  # the click typer 0.29 vendors: TyperGroup's own signatures name it
 
 HELP = "Self-learning LLM trading bot for OKX perpetual swaps (paper trading)."
 
@@ -116,8 +119,7 @@ class LazyGroup(TyperGroup):
         # stand-ins, for the listing and for resolving (and suggesting) names
         self.commands = {name: TyperCommand(name=name, help=command.summary) for name, command in COMMANDS.items()}
 
-    def resolve_command(self, ctx: typer.Context,
-                        args: list[str]) -> tuple[str | None, TyperCommand | TyperGroup | None, list[str]]:
+    def resolve_command(self, ctx: _click.Context, args: list[str]) -> tuple[str | None, _click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name is not None:
             command = typer.main.get_group(build_app([name])).commands[name]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,6 +21,11 @@ from trading_bot.cli.common import bootstrap, console, embedded_for_command, err
 from trading_bot.clock import SystemClock, parse_iso
 from trading_bot.config import CONFIG_EXIT_CODE, Settings
 from trading_bot.logs import configure_from_settings
+
+if TYPE_CHECKING:
+    from trading_bot.backtest.database import BacktestDatabase
+    from trading_bot.backtest.results import BacktestResults
+    from trading_bot.backtest.runner import Backtest, BacktestOutcome, Plan
 
 BRAINS = ("rules", "replay", "claude")
 CYCLE_RE = re.compile(r"^(\d+)([smhd])$")
@@ -71,7 +78,7 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.set = False
-        self._previous = None
+        self._previous: Callable[[int, FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> StopFlag:
         self._previous = signal.signal(signal.SIGINT, self._handle)
@@ -113,7 +120,7 @@ def _confirm_cost(settings: Settings, cycles: int, yes: bool) -> None:
         raise fail("cancelled: no API call was made")
 
 
-def _summary_table(results) -> Table:  # noqa: ANN001
+def _summary_table(results: BacktestResults) -> Table:
     metrics = results.metrics
     trades, equity, bench = metrics.trades, metrics.equity, metrics.buy_and_hold
     table = Table(title=f"backtest {results.summary['run_id']}", show_header=True)
@@ -127,7 +134,7 @@ def _summary_table(results) -> Table:  # noqa: ANN001
     def num(value: float | None) -> str:
         return "-" if value is None else f"{value:,.2f}"
 
-    def pick(stats, name: str):  # noqa: ANN001, ANN202
+    def pick(stats: object | None, name: str) -> Any:  # a float, or the drawdown record
         return None if stats is None else getattr(stats, name)
 
     table.add_row("total return", pct(pick(equity, "total_return")), pct(pick(bench, "total_return")))
@@ -248,8 +255,8 @@ def backtest_command(
         console.print(f"  {path}", markup=False)
 
 
-def _run_in(target, planned, settings: Settings, brain: str, replay: str | None, keep: bool, yes: bool,  # noqa: ANN001, ANN202, PLR0913
-            out_dir: Path, run_id: str, cycle: str):
+def _run_in(target: BacktestDatabase, planned: Plan, settings: Settings, brain: str, replay: str | None, keep: bool,
+            yes: bool, out_dir: Path, run_id: str, cycle: str) -> tuple[BacktestResults, BacktestOutcome]:
     from trading_bot.backtest.database import NoRecording, copy_recorded_calls
     from trading_bot.backtest.kept_candles import keep_candles
     from trading_bot.backtest.results import write_results
@@ -277,7 +284,7 @@ def _run_in(target, planned, settings: Settings, brain: str, replay: str | None,
     return results, outcome
 
 
-def _run_with_progress(backtest, run):  # noqa: ANN001, ANN202
+def _run_with_progress(backtest: Backtest, run: Callable[..., BacktestOutcome]) -> BacktestOutcome:
     from trading_bot.backtest.runner import Progress as Step
 
     columns = (TextColumn("{task.fields[at]}"), BarColumn(), MofNCompleteColumn(),

@@ -124,7 +124,7 @@ def _write_combined(out_dir: Path, run_id: str, items: list[Window], finished: l
            "cycles": sum(w.cycles for w in items), "initial_equity": str(first.equity), "brain": first.brain,
            "data": list(first.data), "window_count": len(items),
            "note": "independent windows: each starts from the initial equity and the default playbook"}
-    rows = [window_row(f.window.number, f.summary, f.worker) for f in finished if f.error is None]
+    rows = [window_row(f.window.number, f.summary, f.worker) for f in finished if f.error is None and f.summary is not None]
     combined = combine(run, rows, {f.window.number: f.error for f in finished if f.error is not None})
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / COMBINED).write_text(json.dumps(combined, indent=2) + "\n", encoding="utf-8")

@@ -38,9 +38,12 @@ def register(app: typer.Typer) -> None:
             locks = cycle_locks(settings)
             if not locks.acquire(instrument, cycle_id):
                 raise fail(f"a cycle of {instrument} is running ({locks.holder(instrument)}); try again when it ends")
+            def wait(attempt: int) -> bool:  # a second between fill checks, until --fill-wait
+                time.sleep(1)
+                return attempt < fill_wait
+
             try:
-                outcome = run_cycle(ports, instrument, slot, "manual",
-                                    wait=lambda attempt: time.sleep(1) is None and attempt < fill_wait)
+                outcome = run_cycle(ports, instrument, slot, "manual", wait=wait)
             finally:
                 locks.release(instrument, cycle_id)
             row = get_cycle(ports.db, cycle_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +13,14 @@ from trading_bot.cli.common import bootstrap, console, embedded_for_command, err
 from trading_bot.clock import parse_iso
 from trading_bot.config import CONFIG_EXIT_CODE, INSTRUMENT_PATTERN
 from trading_bot.domain.market import TIMEFRAME_SECONDS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from trading_bot.market.aggregate import AggregationReport
+    from trading_bot.market.importer import ImportReport
+    from trading_bot.storage.db import Database
 
 TIMEFRAMES = ", ".join(TIMEFRAME_SECONDS)
 
@@ -160,7 +169,7 @@ def _decimal(text: str | None) -> Decimal | None:
     return value
 
 
-def _print_import(report, instrument: str, timeframe: str) -> None:  # noqa: ANN001
+def _print_import(report: ImportReport, instrument: str, timeframe: str) -> None:
     stale = f", {report.stale_forming:,} forming bar(s) already stored closed" if report.stale_forming else ""
     replaced = f", {report.replaced:,} conflicting replaced" if report.replaced else ""
     console.print(f"{instrument} {timeframe}: {report.rows:,} bars {report.first:%Y-%m-%d %H:%M}Z → "
@@ -173,7 +182,8 @@ def _print_import(report, instrument: str, timeframe: str) -> None:  # noqa: ANN
         console.print(f"{report.forming} bar(s) still forming (confirm 0) stored as unconfirmed", markup=False)
 
 
-def _aggregate(db, instrument: str, source: str, targets: list[str], first, last, aggregate_stored) -> None:  # noqa: ANN001
+def _aggregate(db: Database, instrument: str, source: str, targets: list[str], first: datetime | None,
+               last: datetime | None, aggregate_stored: Callable[..., dict[str, AggregationReport]]) -> None:
     try:
         with _progress() as bar:
             task = bar.add_task(f"aggregating {source} → {','.join(targets)}", total=None)

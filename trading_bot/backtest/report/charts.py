@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
@@ -199,7 +199,8 @@ def llm_cost_chart(cost_by_day: Mapping[date, Mapping[str, Decimal]]) -> Figure 
     bottom = [0.0] * len(days)
     for model in models:
         values = [float(cost_by_day[day].get(model, Decimal(0))) for day in days]
-        _series(axis.bar(days, values, bottom=bottom, label=model, width=0.8), model)
+        # matplotlib converts dates itself (its units registry); its stubs accept only numbers
+        _series(axis.bar(cast(list[float], days), values, bottom=bottom, label=model, width=0.8), model)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axis.set_ylabel("USD")
     axis.set_title("LLM cost per day")

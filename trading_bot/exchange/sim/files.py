@@ -23,7 +23,7 @@ import pandas as pd
 
 from trading_bot.clock import from_ms
 from trading_bot.domain.ohlc import first_bad_bar, float_bar_problem
-from trading_bot.exchange.sim.series import Bars
+from trading_bot.exchange.sim.series import Array, Bars
 
 INST_IN_NAME = re.compile(r"([A-Z0-9]{2,15}-USDT-SWAP)")
 DEFAULT_INST = "BTC-USDT-SWAP"
@@ -43,8 +43,8 @@ class CandleFile:
 @dataclass
 class FundingFile:
     inst_id: str
-    times: np.ndarray  # settlement times, ms
-    rates: np.ndarray  # float rates per 8 h
+    times: Array  # settlement times, ms
+    rates: Array  # float rates per 8 h
     path: Path
 
 
@@ -79,7 +79,7 @@ def load(spec: str | Path) -> CandleFile | FundingFile:
     return CandleFile(inst, _bars_from_frame(frame, path), path)
 
 
-def _times_ms(frame: pd.DataFrame, path: Path) -> np.ndarray:
+def _times_ms(frame: pd.DataFrame, path: Path) -> Array:
     if "ts_ms" in frame.columns:
         return _numbers(frame, "ts_ms", path).astype(np.int64)
     dates = pd.to_datetime(frame["date"], utc=True, errors="coerce")
@@ -89,7 +89,7 @@ def _times_ms(frame: pd.DataFrame, path: Path) -> np.ndarray:
     return dates.astype("datetime64[ms, UTC]").astype("int64").to_numpy(np.int64)
 
 
-def _numbers(frame: pd.DataFrame, name: str, path: Path) -> np.ndarray:
+def _numbers(frame: pd.DataFrame, name: str, path: Path) -> Array:
     values = pd.to_numeric(frame[name], errors="coerce")
     text = (values.isna() & frame[name].notna()).to_numpy()
     if bool(text.any()):
@@ -98,7 +98,7 @@ def _numbers(frame: pd.DataFrame, name: str, path: Path) -> np.ndarray:
     return values.to_numpy(np.float64)
 
 
-def _bar_length(ts: np.ndarray, path: Path) -> int:
+def _bar_length(ts: Array, path: Path) -> int:
     if len(ts) < 2:
         raise DataFileError(f"{path}: needs at least two bars to know the bar length")
     return int(np.diff(ts).min())
@@ -127,8 +127,8 @@ def _bars_from_okx_json(data: object, path: Path) -> Bars:
                     table[:, 6])
 
 
-def _checked(path: Path, ts: np.ndarray, o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray,
-             v: np.ndarray) -> Bars:
+def _checked(path: Path, ts: Array, o: Array, h: Array, low: Array, c: Array,
+             v: Array) -> Bars:
     """Bars from columns in the file's order: every row obeys the candle rule (domain/ohlc.py), no two
     share a bar time; then sorted. Rows are data rows, 1-based (a CSV's header is not one)."""
     bad = first_bad_bar(o, h, low, c, v)

@@ -16,7 +16,16 @@ import numpy as np
 from trading_bot.exchange.sim import files
 from trading_bot.exchange.sim.funding import FundingSchedule
 from trading_bot.exchange.sim.instruments import INSTRUMENTS, SimInstrument
-from trading_bot.exchange.sim.series import BAR_SPECS, TICKS_PER_BAR, Aggregator, Bars, bucket_start, merge_resolutions, tick_path
+from trading_bot.exchange.sim.series import (
+    BAR_SPECS,
+    TICKS_PER_BAR,
+    Aggregator,
+    Array,
+    Bars,
+    bucket_start,
+    merge_resolutions,
+    tick_path,
+)
 from trading_bot.exchange.sim.synthetic import DAY_MINUTES, MINUTE_MS, SyntheticMarket
 
 DAY_MS = 86_400_000
@@ -65,7 +74,10 @@ class InstrumentData:
         bars = self.bars
         first = int(np.searchsorted(bars.ts, from_ms, side="right"))
         tick = self.inst.tick
-        scale = lambda a: np.r_[a[:first], np.maximum(np.round(a[first:] * factor / tick) * tick, tick)]  # noqa: E731
+        def scale(a: Array) -> Array:
+            scaled: Array = np.r_[a[:first], np.maximum(np.round(a[first:] * factor / tick) * tick, tick)]
+            return scaled
+
         return Bars(bars.ts, bars.dur, scale(bars.o), scale(bars.h), scale(bars.l), scale(bars.c), bars.v)
 
     @property

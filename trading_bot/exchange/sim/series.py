@@ -10,8 +10,10 @@ the engine turns the few it trades at into Decimal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 TICKS_PER_BAR = 4
 HOUR_MS = 3_600_000
@@ -24,17 +26,21 @@ BAR_SPECS: dict[str, tuple[int, int]] = {
 }
 
 
+# a column of bars: int64 times and durations, float64 prices and volumes
+Array = NDArray[Any]
+
+
 @dataclass
 class Bars:
     """Bars sorted by open time; `dur` is each bar's length in ms; `v` is base-currency volume."""
 
-    ts: np.ndarray
-    dur: np.ndarray
-    o: np.ndarray
-    h: np.ndarray
-    l: np.ndarray  # noqa: E741
-    c: np.ndarray
-    v: np.ndarray
+    ts: Array
+    dur: Array
+    o: Array
+    h: Array
+    l: Array  # noqa: E741
+    c: Array
+    v: Array
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -45,11 +51,14 @@ class Bars:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), z, z, z, z, z)
 
     @classmethod
-    def from_columns(cls, ts, dur, o, h, l, c, v) -> Bars:  # noqa: ANN001, E741
-        as_f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
-        ts = np.ascontiguousarray(ts, dtype=np.int64)
-        dur = np.broadcast_to(np.asarray(dur, dtype=np.int64), ts.shape).copy()
-        return cls(ts, dur, as_f(o), as_f(h), as_f(l), as_f(c), as_f(v))
+    def from_columns(cls, ts: ArrayLike, dur: ArrayLike, o: ArrayLike, h: ArrayLike, l: ArrayLike,  # noqa: E741
+                     c: ArrayLike, v: ArrayLike) -> Bars:
+        def as_f(a: ArrayLike) -> Array:
+            return np.ascontiguousarray(a, dtype=np.float64)
+
+        times = np.ascontiguousarray(ts, dtype=np.int64)
+        lengths = np.broadcast_to(np.asarray(dur, dtype=np.int64), times.shape).copy()
+        return cls(times, lengths, as_f(o), as_f(h), as_f(l), as_f(c), as_f(v))
 
     @property
     def start_ms(self) -> int:
@@ -60,7 +69,7 @@ class Bars:
         """End of the last bar (exclusive)."""
         return int(self.ts[-1] + self.dur[-1])
 
-    def take(self, index: np.ndarray | slice) -> Bars:
+    def take(self, index: Array | slice) -> Bars:
         return Bars(self.ts[index], self.dur[index], self.o[index], self.h[index], self.l[index],
                     self.c[index], self.v[index])
 
@@ -83,7 +92,7 @@ def merge_resolutions(series: list[Bars]) -> Bars:
     return merged
 
 
-def tick_path(bars: Bars) -> tuple[np.ndarray, np.ndarray]:
+def tick_path(bars: Bars) -> tuple[Array, Array]:
     """Four (time, price) ticks per bar: open, nearer extreme, farther extreme, close."""
     high_first = (bars.h - bars.o) <= (bars.o - bars.l)
     first = np.where(high_first, bars.h, bars.l)
@@ -96,12 +105,12 @@ def tick_path(bars: Bars) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class Aggregated:
-    ts: np.ndarray
-    o: np.ndarray
-    h: np.ndarray
-    l: np.ndarray  # noqa: E741
-    c: np.ndarray
-    v: np.ndarray
+    ts: Array
+    o: Array
+    h: Array
+    l: Array  # noqa: E741
+    c: Array
+    v: Array
 
 
 @dataclass

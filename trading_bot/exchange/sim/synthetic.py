@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trading_bot.exchange.sim.instruments import SimInstrument
-from trading_bot.exchange.sim.series import Bars
+from trading_bot.exchange.sim.series import Array, Bars
 
 MINUTE_MS = 60_000
 DAY_MINUTES = 1440
@@ -79,7 +79,7 @@ class SyntheticMarket:
             day = self._instrument_day(inst, ts, drift, sigma, common)
             self.bars[inst.inst_id] = self.bars[inst.inst_id].concat(day)
 
-    def _regime_path(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _regime_path(self, n: int) -> tuple[Array, Array]:
         """Per-minute drift and volatility: Markov regimes with AR(1) log-volatility clustering."""
         leave = self._rng.random(n)
         picks = self._rng.integers(1, len(REGIMES), n)
@@ -94,8 +94,8 @@ class SyntheticMarket:
             sigma[t] = BASE_VOL * vol_mult * np.exp(self._log_vol)
         return drift, sigma
 
-    def _instrument_day(self, inst: SimInstrument, ts: np.ndarray, drift: np.ndarray, sigma: np.ndarray,
-                        common: np.ndarray) -> Bars:
+    def _instrument_day(self, inst: SimInstrument, ts: Array, drift: Array, sigma: Array,
+                        common: Array) -> Bars:
         rho = CORRELATION.get(inst.inst_id, 0.7)
         scale = VOL_SCALE.get(inst.inst_id, 1.5)
         own = self._rng.standard_normal(common.shape)

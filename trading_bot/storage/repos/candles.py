@@ -111,7 +111,7 @@ def _flush(session: Session, batch: list[dict[str, Any]], compared: bool) -> int
         return len(cursor.fetchall())
 
 
-def differences(stored: Sequence[Decimal], received: Sequence[Decimal],
+def differences(stored: Sequence[Decimal | bool], received: Sequence[Decimal | bool],
                 names: Sequence[str] = VALUES) -> tuple[str, str]:
     """The values (named by `names`) that differ, as `name=value …` for the stored and the received bar."""
     changed = [i for i, (a, b) in enumerate(zip(stored, received, strict=True)) if a != b]
