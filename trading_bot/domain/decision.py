@@ -27,7 +27,7 @@ class Action(StrEnum):
 
 
 class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     inst_id: str
     action: Action

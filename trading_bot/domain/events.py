@@ -16,7 +16,7 @@ CloseReason = Literal["take_profit", "stop_loss", "manual", "liquidation", "unkn
 
 
 class Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Alert(Event):

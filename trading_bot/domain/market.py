@@ -42,7 +42,7 @@ def timeframe_delta(timeframe: str) -> timedelta:
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Instrument(Frozen):

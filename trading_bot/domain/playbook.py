@@ -31,7 +31,7 @@ _LIMIT_TALK = re.compile(
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def check_text(text: str) -> str:

@@ -19,7 +19,7 @@ AnomalyKind = Literal["price_move", "funding_spike", "oi_change", "volume_spike"
 
 class _Model(BaseModel):
     # NaN/inf are refused at construction: an indicator that cannot be computed is None + a reason.
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null", allow_inf_nan=False, defer_build=True)
 
 
 class VolumeProfile(_Model):

@@ -7,6 +7,8 @@ market-time event and end cooldowns months early."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -14,9 +16,11 @@ from datetime import datetime
 from trading_bot.clock import Clock, SystemClock, VenueClock, to_ms
 from trading_bot.config import Settings
 from trading_bot.exchange.factory import shared_okx
+from trading_bot.exchange.okx.endpoints import sim_host
 from trading_bot.logs import get_logger
 
 log = get_logger(__name__)
+TIME_PATH = "/api/v5/public/time"
 
 
 def bot_clock(settings: Settings) -> Clock:
@@ -26,24 +30,49 @@ def bot_clock(settings: Settings) -> Clock:
     return VenueClock(lambda: to_ms(exchange.server_time()), speed=settings.market_speed, refresh_seconds=1.0)
 
 
+def simulator_time_ms(settings: Settings, timeout: float = 2.0) -> int:
+    """The simulator's market time from its public `/public/time`, over plain HTTP with the standard
+    library: a one-shot command needs neither keys nor the OKX adapter (httpx and python-okx cost it
+    ~0.3 s), nor urllib.request's TLS context (35 ms) for a loopback URL."""
+    host = sim_host(settings)
+    connection = http.client.HTTPConnection(host, timeout=timeout)
+    try:
+        connection.request("GET", TIME_PATH)
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise OSError(f"no simulator answers at http://{host}{TIME_PATH} ({exc})") from None
+    finally:
+        connection.close()
+    if not isinstance(body, dict) or body.get("code") != "0" or not body.get("data"):
+        raise ValueError(f"http://{host}{TIME_PATH} answered {str(body)[:200]}")
+    return int(body["data"][0]["ts"])
+
+
 class FallbackClock:
     """The bot's clock when the venue answers; otherwise the last market time the database saw
-    (nothing trades while the simulator is down). Retries the venue every `retry_seconds`."""
+    (nothing trades while the simulator is down, so it is read once per retry). Retries the venue
+    every `retry_seconds`."""
 
     def __init__(self, settings: Settings, last_known: Callable[[], datetime], retry_seconds: float = 5.0) -> None:
         self._settings, self._last_known, self._retry = settings, last_known, retry_seconds
         self._clock: Clock | None = None
         self._next_try = float("-inf")
+        self._recorded: datetime | None = None
 
     def now(self) -> datetime:
         if time.monotonic() >= self._next_try:
             try:
-                self._clock = self._clock or bot_clock(self._settings)
+                self._clock = self._clock or VenueClock(lambda: simulator_time_ms(self._settings),
+                                                        speed=self._settings.market_speed, refresh_seconds=1.0)
                 return self._clock.now()
             except Exception as exc:  # noqa: BLE001 - any failure to reach the venue: use the recorded time
                 log.warning("the simulator's clock is unreachable; using the last recorded market time", error=str(exc))
                 self._next_try = time.monotonic() + self._retry
-        return self._last_known()
+                self._recorded = None
+        if self._recorded is None:
+            self._recorded = self._last_known()
+        return self._recorded
 
 
 def command_clock(settings: Settings, last_known: Callable[[], datetime]) -> Clock:

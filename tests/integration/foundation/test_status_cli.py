@@ -4,10 +4,12 @@ that its path imports no library it does not use."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import SeededDatabase
 from tests.kit.cli import clean_env, modules_after, of_packages, run_cli
+from tests.kit.sim import running_sim
 
 SEEDED_STATUS = """\
 state      RUNNING — cooldown ended (risk_gate)
@@ -52,3 +54,21 @@ def test_status_imports_only_what_it_uses(seeded_db: SeededDatabase, redis_url: 
     modules = modules_after("status", env=_env(seeded_db, redis_url, namespace, tmp_path))
     assert of_packages(modules, UNUSED) == []
     assert "trading_bot.cli.status_view" in modules
+
+
+def test_status_reads_the_running_simulators_clock_without_keys_or_the_okx_adapter(
+        seeded_db: SeededDatabase, redis_url: str, namespace: str, tmp_path: Path) -> None:
+    """With the simulator up, `status` stamps with its market time, read from the public
+    `/public/time` over the standard library: no credentials file is needed (none is in VAR_DIR)
+    and neither httpx nor python-okx is imported (they cost a one-shot command ~0.3 s)."""
+    start = seeded_db.seed.live.end + timedelta(days=3, hours=5)  # not a time the database has seen
+    with running_sim(start=start) as sim:  # paused: its clock stays at `start`
+        env = {**_env(seeded_db, redis_url, namespace, tmp_path), "SIM_PORT": str(sim.server.port)}
+        shown = run_cli("status", "--cycles", "1", env=env)
+        modules = modules_after("status", env=env)
+    assert shown.returncode == 0, shown.stderr
+    as_of = next(line for line in shown.stdout.splitlines() if line.startswith("as of"))
+    assert as_of.startswith(f"as of      {start:%Y-%m-%d %H:%M:%S} UTC"), as_of
+    assert "unreachable" not in shown.stderr
+    assert not (tmp_path / "sim" / "credentials.json").exists()
+    assert of_packages(modules, UNUSED) == []

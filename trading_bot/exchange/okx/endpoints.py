@@ -58,9 +58,13 @@ def load_sim_credentials(path: Path) -> OkxCredentials:
         raise ConfigError(f"the simulator's credentials file {path} is unreadable: {exc}") from None
 
 
+def sim_host(settings: Settings) -> str:
+    return f"127.0.0.1:{settings.sim_port}"
+
+
 def resolve_endpoints(settings: Settings) -> OkxEndpoints:
     if settings.uses_simulator:
-        base = f"127.0.0.1:{settings.sim_port}"
+        base = sim_host(settings)
         return OkxEndpoints(
             rest_url=f"http://{base}",
             ws_public_url=f"ws://{base}/ws/v5/public",
