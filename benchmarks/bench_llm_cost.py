@@ -47,7 +47,7 @@ def main() -> None:
 
 
 def day_snapshots() -> list[Any]:
-    from trading_bot.market.backtest import precomputed_builder
+    from trading_bot.backtest.source import precomputed_builder
     from trading_bot.market.candle_files import load_frame
 
     builder = precomputed_builder("BTC-USDT-SWAP", load_frame(DATA, "15m"))
@@ -56,12 +56,12 @@ def day_snapshots() -> list[Any]:
 
 def rules_pass_rates(days: int) -> list[float]:
     """The rules screener's daily pass rate (bypasses included) over the days before DAY, no LLM."""
+    from trading_bot.backtest.source import precomputed_builder
     from trading_bot.brain.calendar import EconomicCalendar
     from trading_bot.brain.playbook import default_playbook
     from trading_bot.brain.ports import BrainContext
     from trading_bot.brain.rules import RulesScreenJudge
     from trading_bot.brain.screener import bypass_reason
-    from trading_bot.market.backtest import precomputed_builder
     from trading_bot.market.candle_files import load_frame
 
     builder = precomputed_builder("BTC-USDT-SWAP", load_frame(DATA, "15m"))

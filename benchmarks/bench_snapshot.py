@@ -14,8 +14,8 @@ import statistics
 import time
 from pathlib import Path
 
+from trading_bot.backtest.source import memory_builder, precomputed_builder
 from trading_bot.market import ta_engine
-from trading_bot.market.backtest import memory_builder, precomputed_builder
 from trading_bot.market.candle_files import load_frame
 from trading_bot.market.frame import CandleFrame
 

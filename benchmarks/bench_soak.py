@@ -3,10 +3,15 @@ and funding rates in fast-forward, for `BENCH_SOAK_SECONDS` of wall time (defaul
 offline rules brain, on this machine's PostgreSQL (a fresh database) and Redis (a fresh namespace).
 
 At `BENCH_SOAK_SPEED` (default 720: a 15-minute cycle every 1.25 s of wall time) half an hour covers
-15 days of market time. After a warm-up (a tenth of the run, at least 120 s) and at the end it reads:
+15 days of market time. After a warm-up and at the end it reads:
 per role RSS (the role's process and its children: pool workers), Redis stream lengths and key
 count, rows per table; at the end the error lines per role, the cycles per outcome, and the
 invariants of tests/kit/invariants.py (with the simulator paused, so nothing is in flight).
+
+The warm-up lasts a tenth of the run (at least 120 s) and until Flower has seen FLOWER_MAX_TASKS
+tasks (its /metrics): Flower keeps that many in memory by design, so its RSS grows until the cache
+is full; growth measured before that would be the cache filling, not a leak. If the cache is not full
+by half the run, the warm-up ends there and the report says so.
 
 Goals: RSS growth ≤ 10 % per role after warm-up, every stream within its cap (MAXLEN ~10,000), 0
 invariant breaks.
@@ -83,8 +88,8 @@ def soak(db_url: str, redis_url: str, namespace: str, work_dir: Path, seconds: f
         run.wait_ready(timeout=300)
         db, client = Database.from_settings(stack.settings), redis_for(redis_url)
         began = time.monotonic()
-        warm_up = max(120.0, seconds / 10)
-        _sleep_until(began + warm_up, run, began, seconds)
+        _sleep_until(began + max(120.0, seconds / 10), run, began, seconds)
+        _wait_for_flower_cache(int(env["FLOWER_PORT"]), began + seconds / 2, run, began, seconds)
         warm = Reading.take(run, db, client, namespace, stack)
         _sleep_until(began + seconds, run, began, seconds)
         end = Reading.take(run, db, client, namespace, stack)
@@ -183,9 +188,35 @@ def _rss_mb(pid: int) -> float:
     return total / 1024 / 1024
 
 
-def _sleep_until(deadline: float, run, began: float, seconds: float) -> None:  # noqa: ANN001
+def _wait_for_flower_cache(port: int, deadline: float, run, began: float, seconds: float) -> None:  # noqa: ANN001
+    from trading_bot.cli.run_cmd import FLOWER_MAX_TASKS
+
+    seen = _flower_tasks_seen(port)
+    while seen < FLOWER_MAX_TASKS and time.monotonic() < deadline:
+        _sleep_until(min(deadline, time.monotonic() + 10), run, began, seconds, quiet=True)
+        seen = _flower_tasks_seen(port)
+    state = "full" if seen >= FLOWER_MAX_TASKS else "NOT full (warm-up cut at half the run)"
+    print(f"  {time.monotonic() - began:6.0f} s: Flower has seen {seen:,} tasks; its cache of {FLOWER_MAX_TASKS:,} "
+          f"is {state}", flush=True)
+
+
+def _flower_tasks_seen(port: int) -> int:
+    """Tasks Flower has received events for, from its Prometheus counter (no auth needed)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:  # noqa: S310
+            body = answer.read().decode()
+    except OSError:
+        return 0
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+                   if line.startswith("flower_events_total{") and 'type="task-received"' in line))
+
+
+def _sleep_until(deadline: float, run, began: float, seconds: float, quiet: bool = False) -> None:  # noqa: ANN001
     while time.monotonic() < deadline:
         if run.proc.popen.poll() is not None:
             raise SystemExit("trading-bot run exited:\n" + "\n".join(run.lines()[-60:]))
         time.sleep(min(60.0, max(0.0, deadline - time.monotonic())))
-        print(f"  {time.monotonic() - began:6.0f} s of {seconds:.0f}", flush=True)
+        if not quiet:
+            print(f"  {time.monotonic() - began:6.0f} s of {seconds:.0f}", flush=True)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from trading_bot.backtest.inprocess import VenueCloseFeed, inprocess_ports
 from trading_bot.backtest.playbook import RunPlaybookStore
-from trading_bot.backtest.risk_state import RunStateService
+from trading_bot.backtest.risk_state import run_state_service
 from trading_bot.backtest.source import backtest_snapshots
 from trading_bot.brain.playbook import PlaybookStore
 from trading_bot.brain.ports import Brain
@@ -27,7 +28,6 @@ from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.closing import ReviewGate, journal_pending_closes, review_pending
 from trading_bot.pipeline.flow import run_cycle
-from trading_bot.pipeline.inprocess import VenueCloseFeed, inprocess_ports
 from trading_bot.pipeline.ports import Ports, RecentTradesMemo
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.account import upsert_account
@@ -145,8 +145,8 @@ def prepare(planned: Plan | BacktestSpec, settings: Settings, db: Database, brai
     snapshot = backtest_snapshots(exchange, spec.instrument, settings.snapshot_bars, exchange.server_time(),
                                   planned.slots[-1])
     closes = VenueCloseFeed(exchange)
-    state = RunStateService(db, Keys(settings.redis_namespace), exchange.clock, spec.run_id,
-                            generation=lambda: closes.seen)
+    state = run_state_service(db, Keys(settings.redis_namespace), exchange.clock, spec.run_id,
+                              generation=lambda: closes.seen)
     ports = dataclasses.replace(
         inprocess_ports(settings, exchange, db, spec.run_id, brain=brain, snapshot=snapshot, seed=spec.seed,
                         closes=closes, state=state),

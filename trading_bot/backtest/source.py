@@ -6,7 +6,14 @@ so the indicators equal those a live-style pipeline computes from the simulator 
 a REST round-trip and a fresh indicator pass per cycle. Everything is "as of `at`": closed bars
 opened at or before `at − timeframe` and state the venue holds at its clock, which a backtest
 moves to `at` before the cycle runs (no look-ahead: the precomputed indicators of bar i only read
-bars ≤ i, see market/indicators.py)."""
+bars ≤ i, see market/indicators.py).
+
+Below them, snapshots over a history held wholly in memory (tests, benchmarks): one builder, two
+speeds. `precomputed_builder` prepares the bounded-memory indicators once per timeframe and analyses
+each bar's window once; `memory_builder` builds every snapshot from scratch like the live path.
+Both return snapshots equal to a live one over the same data (the tests check it). Higher
+timeframes are aggregated exactly from the base frame (15m → 1H, 4H); the ticker is the last base
+close."""
 
 from __future__ import annotations
 
@@ -16,9 +23,12 @@ from datetime import datetime
 from trading_bot.domain.market import SNAPSHOT_TIMEFRAMES, Candle, FundingRate, MarkPrice, OpenInterest, OrderBook, Ticker
 from trading_bot.domain.snapshot import MarketSnapshot
 from trading_bot.exchange.sim.inprocess import InProcessExchange
+from trading_bot.market.aggregate import aggregate_frame
 from trading_bot.market.exchange_source import NO_OI_SAMPLE, OI_SAMPLE_AGE, ExchangeSource
 from trading_bot.market.frame import CandleFrame
+from trading_bot.market.indicators import DEFAULT_LOOKBACK
 from trading_bot.market.snapshot import SnapshotBuilder
+from trading_bot.market.sources import FrameBars, MarketState, MemorySource
 from trading_bot.market.unavailable import Unavailable
 from trading_bot.market.views import PrecomputedViews
 
@@ -43,7 +53,7 @@ def venue_frames(exchange: InProcessExchange, inst_id: str, start: datetime | No
     return frames
 
 
-class BacktestSource:
+class BacktestSource(FrameBars):
     """Closed candles from precomputed frames; the rest from the in-process venue at its clock."""
 
     def __init__(self, inst_id: str, frames: dict[str, CandleFrame], exchange: InProcessExchange) -> None:
@@ -51,13 +61,6 @@ class BacktestSource:
         self.frames = frames
         self._venue = ExchangeSource(inst_id, exchange)
         self._exchange = exchange
-
-    def closed_candles(self, timeframe: str, at: datetime, limit: int) -> CandleFrame:
-        frame = self.frames.get(timeframe)
-        if frame is None:
-            return CandleFrame.empty(timeframe)
-        stop = frame.closed_count(at)
-        return frame.slice(max(0, stop - limit), stop)
 
     def _check(self, at: datetime) -> None:
         if self._exchange.server_time() != at:  # the venue must stand at `at`, or state would leak
@@ -100,3 +103,28 @@ def backtest_snapshots(exchange: InProcessExchange, inst_id: str, lookback: int,
         return builder.build(at)
 
     return build
+
+
+# --- a history wholly in memory (tests, benchmarks) -----------------------------------------------
+def frames_from_base(base: CandleFrame, timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES) -> dict[str, CandleFrame]:
+    return {tf: base if tf == base.timeframe else aggregate_frame(base, tf) for tf in timeframes}
+
+
+def memory_source(inst_id: str, base: CandleFrame, state: MarketState | None = None,
+                  timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES) -> MemorySource:
+    return MemorySource(inst_id, frames_from_base(base, timeframes), state, ticker_timeframe=base.timeframe)
+
+
+def memory_builder(inst_id: str, base: CandleFrame, state: MarketState | None = None,
+                   lookback: int = DEFAULT_LOOKBACK,
+                   timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES) -> SnapshotBuilder:
+    return SnapshotBuilder(memory_source(inst_id, base, state, timeframes), lookback, timeframes)
+
+
+def precomputed_builder(inst_id: str, base: CandleFrame, state: MarketState | None = None,
+                        lookback: int = DEFAULT_LOOKBACK, timeframes: Sequence[str] = SNAPSHOT_TIMEFRAMES,
+                        workers: int = 1) -> SnapshotBuilder:
+    """`workers` > 1 splits the preparation over processes (see market/window_pass.py)."""
+    source = memory_source(inst_id, base, state, timeframes)
+    views = PrecomputedViews(source, source.frames, lookback, workers)
+    return SnapshotBuilder(source, lookback, timeframes, views=views)

@@ -90,7 +90,21 @@ class MarketState:
     open_interest: Sequence[OpenInterest] = ()
 
 
-class MemorySource:
+class FrameBars:
+    """Closed candles from in-memory frames (`frames`: timeframe → closed bars), for the sources
+    that hold them: MemorySource and the backtest's source (backtest/source.py)."""
+
+    frames: dict[str, CandleFrame]
+
+    def closed_candles(self, timeframe: str, at: datetime, limit: int) -> CandleFrame:
+        frame = self.frames.get(timeframe)
+        if frame is None:
+            return CandleFrame.empty(timeframe)
+        stop = frame.closed_count(at)
+        return frame.slice(max(0, stop - limit), stop)
+
+
+class MemorySource(FrameBars):
     """Candles from in-memory frames of closed bars, market state from timelines.
 
     With `ticker_timeframe` set (backtests), a missing ticker is stood in for by the close of the last
@@ -108,13 +122,6 @@ class MemorySource:
         self._oi = Timeline("open-interest sample", state.open_interest)
         self._forming = list(forming)
         self._ticker_timeframe = ticker_timeframe
-
-    def closed_candles(self, timeframe: str, at: datetime, limit: int) -> CandleFrame:
-        frame = self.frames.get(timeframe)
-        if frame is None:
-            return CandleFrame.empty(timeframe)
-        stop = frame.closed_count(at)
-        return frame.slice(max(0, stop - limit), stop)
 
     def forming_candle(self, timeframe: str, at: datetime) -> Candle | None:
         if not self._forming:

@@ -19,7 +19,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from sqlalchemy.orm import Session
@@ -73,6 +73,43 @@ class StateRecord(Frozen):
         return self.state in (BotState.COOLDOWN, BotState.HALTED) and self.until is not None and now >= self.until
 
 
+class StateReads(Protocol):
+    """How the service reads the state in force and the risk counters: the extension point a
+    single-writer run (a backtest, backtest/risk_state.py) replaces to keep them in memory."""
+
+    serialised: bool  # several writers: take the run's advisory lock before writing a transition
+
+    def in_force(self, session: Session, run_id: str) -> StateRecord:
+        """The latest transition's record (it may have expired: the service ends it)."""
+        ...
+
+    def status(self, session: Session, run_id: str, record: StateRecord, now: datetime,
+               recorded: Account | None) -> RiskStatus:
+        """The counters the gate reads; `recorded`: an account reading just journaled (else None)."""
+        ...
+
+    def entered(self, record: StateRecord) -> None:
+        """A transition was written in this process (before its commit)."""
+        ...
+
+
+class DatabaseReads:
+    """Everything read from PostgreSQL each time: the live bot, where the pipeline, Telegram and the
+    CLI all write transitions."""
+
+    serialised = True
+
+    def in_force(self, session: Session, run_id: str) -> StateRecord:
+        return StateRecord.from_row(events.latest(session, run_id))
+
+    def status(self, session: Session, run_id: str, record: StateRecord, now: datetime,
+               recorded: Account | None) -> RiskStatus:
+        return derive_status(session, run_id, record.state, record.until, now)
+
+    def entered(self, record: StateRecord) -> None:
+        pass
+
+
 @dataclass
 class _Transaction:
     """One unit of work on the state events (locked to write a transition); transitions are
@@ -85,8 +122,9 @@ class _Transaction:
 
 class BotStateService:
     def __init__(self, db: Database, redis_client: redis.Redis | None, keys: streams.Keys, clock: Clock,
-                 run_id: str = LIVE_RUN) -> None:
+                 run_id: str = LIVE_RUN, reads: StateReads | None = None) -> None:
         self.db, self.redis, self.keys, self.clock, self.run_id = db, redis_client, keys, clock, run_id
+        self.reads: StateReads = reads or DatabaseReads()
 
     # --- reading ------------------------------------------------------------------------------
     def current(self) -> StateRecord:
@@ -105,10 +143,10 @@ class BotStateService:
         """`status` and the state record in force, read together (one transaction, no lock unless
         an ended cooldown or daily halt has to be written)."""
         with self._locked(lock=False) as txn:
-            if account is not None:
-                journal.record_account(txn.session, self.run_id, account)
+            recorded = account is not None and journal.record_account(txn.session, self.run_id, account)
             record = self._in_force(txn)
-            status = derive_status(txn.session, self.run_id, record.state, record.until, self.clock.now())
+            status = self.reads.status(txn.session, self.run_id, record, self.clock.now(),
+                                       account if recorded else None)
         self._cache(record)
         return status, record
 
@@ -161,19 +199,17 @@ class BotStateService:
             self._alert(before, record)
 
     def _hold_lock(self, txn: _Transaction) -> None:
-        if not txn.locked:
-            self._lock(txn.session)
+        """Serialise the run's transitions (the pipeline, Telegram and the CLI may all write)."""
+        if not txn.locked and self.reads.serialised:
+            events.lock_run(txn.session, self.run_id)
             txn.locked = True
 
-    def _lock(self, session: Session) -> None:
-        """Serialise the run's transitions (the pipeline, Telegram and the CLI may all write)."""
-        events.lock_run(session, self.run_id)
-
     def _in_force(self, txn: _Transaction) -> StateRecord:
-        record = StateRecord.from_row(events.latest(txn.session, self.run_id))
+        record = self.reads.in_force(txn.session, self.run_id)
         if not record.expired(self.clock.now()):
             return record
-        if not txn.locked:  # a transition is due: read again under the lock (another writer may have made it)
+        if self.reads.serialised and not txn.locked:  # a transition is due: read again under the lock
+            # (another writer may have made it)
             self._hold_lock(txn)
             return self._in_force(txn)
         ended = "the cooldown is over" if record.state is BotState.COOLDOWN else "a new UTC day began"
@@ -186,6 +222,7 @@ class BotStateService:
                       actor=actor, reason=reason, until=until, data=data or {})
         entered = StateRecord(state=state, since=now, until=until, actor=actor, reason=reason, data=data or {})
         txn.entered.append((record.state, entered))
+        self.reads.entered(entered)
         return entered
 
     def _cache(self, record: StateRecord) -> None:

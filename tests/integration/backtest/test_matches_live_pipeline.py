@@ -16,6 +16,7 @@ import pytest
 from tests.integration.backtest.conftest import FUNDING, INST, ONE_MINUTE, trades_of
 from tests.integration.okx.conftest import adapter_for
 from tests.kit.sim import running_sim
+from trading_bot.backtest.inprocess import exchange_snapshots
 from trading_bot.brain.alerts import MemoryAlerts
 from trading_bot.brain.factory import build_brain
 from trading_bot.brain.playbook import PlaybookStore
@@ -25,7 +26,6 @@ from trading_bot.domain.events import PositionClosed
 from trading_bot.exchange.orders import close
 from trading_bot.pipeline.closing import journal_pending_closes, review_pending
 from trading_bot.pipeline.flow import run_cycle
-from trading_bot.pipeline.inprocess import exchange_snapshots
 from trading_bot.pipeline.ports import MemoryEvents, Ports
 from trading_bot.pipeline.wiring import pipeline_settings
 from trading_bot.risk.service import RiskService

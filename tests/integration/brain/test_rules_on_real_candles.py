@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.kit import risk
+from trading_bot.backtest.source import precomputed_builder
 from trading_bot.brain.playbook import default_playbook
 from trading_bot.brain.ports import BrainContext
 from trading_bot.brain.rules import RulesAnalyst
 from trading_bot.domain.decision import Action
-from trading_bot.market.backtest import precomputed_builder
 from trading_bot.market.candle_files import load_frame
 from trading_bot.risk.gate import check
 from trading_bot.risk.market import MarketView

@@ -7,8 +7,6 @@ up to the gate."""
 
 from __future__ import annotations
 
-import signal
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,9 +18,8 @@ from sqlalchemy import select
 from tests.kit.brains import GoLong
 from tests.kit.invariants import okx_data
 from tests.kit.stack import running_stack
-from tests.kit.stack_cycle import INST, cycle_row, finished, outcomes, prepared_for_execute
+from tests.kit.stack_cycle import INST, cycle_row, finished, killed_inside_placement, outcomes, prepared_for_execute
 from tests.kit.waiting import wait_until
-from trading_bot.celery_app import app, configure
 from trading_bot.exchange import orders
 from trading_bot.risk.status import BotState
 from trading_bot.risk.verdict import Verdict
@@ -43,24 +40,12 @@ def test_an_execute_redelivered_after_a_halt_follows_its_placed_order_through(
         assert sized is not None
         cl_ord_id = orders.cl_ord_id_for(cycle_id, "e")
 
-        def said() -> str:
-            return "worker-trade said:\n" + stack.procs["worker-trade"].output[-4000:]
-
-        stack.sim_control("faults", delay_orders_ms=HOLD_MS)
-        configure(stack.settings)
-        app.send_task("pipeline.execute", args=[cycle_id])
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 120, "execute to send the order", said)
-        killed_at = time.monotonic()
-        stack.procs["worker-trade"].signal(signal.SIGKILL)
-        stack.procs["worker-trade"].popen.wait(timeout=10)
-        ports.risk.state.halt("telegram:42", "test: /halt while the entry was on its way")
-        stack.sim_control("faults", delay_orders_ms=0)
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish", said)
-        # kombu restores unacked messages older than the visibility timeout (30 s) at a worker's
-        # checks, every 10 s from 10 s after it starts: restart as a supervisor would
-        time.sleep(max(0.0, 22 - (time.monotonic() - killed_at)))
-        restarted = stack.start_role("worker-trade")
-        wait_until(lambda: finished(ports, cycle_id) is not None, 120, "the redelivered cycle to finish", said)
+        killed = killed_inside_placement(
+            stack, cycle_id, HOLD_MS,
+            while_dead=lambda: ports.risk.state.halt("telegram:42", "test: /halt while the entry was on its way"))
+        restarted = killed.restarted
+        wait_until(lambda: finished(ports, cycle_id) is not None, 120, "the redelivered cycle to finish",
+                   lambda: restarted.output[-4000:])
 
         row = finished(ports, cycle_id)
         assert row is not None and (row.outcome, row.error) == ("filled", None), restarted.output[-3000:]

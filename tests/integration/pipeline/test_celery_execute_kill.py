@@ -5,7 +5,6 @@ one order under its clOrdId on the simulator and one `orders` row. Real processe
 
 from __future__ import annotations
 
-import signal
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +16,10 @@ from sqlalchemy import select
 
 from tests.kit.brains import GoLong
 from tests.kit.stack import running_stack
-from tests.kit.stack_cycle import INST, prepared_for_execute
+from tests.kit.stack_cycle import INST, finished, killed_inside_placement, prepared_for_execute
 from tests.kit.waiting import wait_until
-from trading_bot.celery_app import app, configure
 from trading_bot.exchange import orders
-from trading_bot.storage.models import DecisionCycle, Order
+from trading_bot.storage.models import Order
 
 pytestmark = [pytest.mark.slow]
 HOLD_MS = 4000  # the placement waits this long on the simulator: the kill lands inside it
@@ -36,35 +34,13 @@ def test_execute_killed_mid_placement_is_redelivered_and_places_one_order(
         ports, cycle_id = prepared_for_execute(stack, GoLong())
         cl_ord_id = orders.cl_ord_id_for(cycle_id, "e")
 
-        def said() -> str:
-            return "worker-trade said:\n" + stack.procs["worker-trade"].output[-4000:]
-
-        stack.sim_control("faults", delay_orders_ms=HOLD_MS)
-        configure(stack.settings)
-        app.send_task("pipeline.execute", args=[cycle_id])
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 1, 120, "execute to send the order", said)
-        killed_at = time.monotonic()
-        stack.procs["worker-trade"].signal(signal.SIGKILL)
-        stack.procs["worker-trade"].popen.wait(timeout=10)
-        first_output = stack.procs["worker-trade"].output
-        assert "Task pipeline.execute[" in first_output and "succeeded" not in first_output
-
-        stack.sim_control("faults", delay_orders_ms=0)
-        wait_until(lambda: stack.sim_control("state")["heldOrders"] == 0, 10, "the held placement to finish", said)
-        # kombu's Redis transport restores unacked messages older than the visibility timeout at a
-        # worker's checks, every 10 s from 10 s after it starts (celeryconfig: no throttle): restart
-        # as a supervisor would after a crash.
-        time.sleep(max(0.0, 22 - (time.monotonic() - killed_at)))
-        restarted = stack.start_role("worker-trade")
-
-        def finished() -> DecisionCycle | None:
-            with ports.db.session() as session:
-                row = session.get(DecisionCycle, cycle_id)
-                return row if row is not None and row.finished_at is not None else None
-
-        wait_until(lambda: finished() is not None, 120, "the redelivered cycle to finish", said)
-        redelivered_after = time.monotonic() - killed_at
-        row = finished()
+        killed = killed_inside_placement(stack, cycle_id, HOLD_MS)
+        assert "Task pipeline.execute[" in killed.first_output and "succeeded" not in killed.first_output
+        restarted = killed.restarted
+        wait_until(lambda: finished(ports, cycle_id) is not None, 120, "the redelivered cycle to finish",
+                   lambda: restarted.output[-4000:])
+        redelivered_after = time.monotonic() - killed.killed_at
+        row = finished(ports, cycle_id)
         assert row is not None and row.outcome == "filled", (row and row.outcome, restarted.output[-3000:])
         assert "Task pipeline.execute[" in restarted.output, "the killed execute task was delivered again"
         assert 25 <= redelivered_after <= 90, "redelivered after the visibility timeout (30 s), at a restore check"

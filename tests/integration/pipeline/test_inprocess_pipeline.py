@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from trading_bot.backtest.inprocess import inprocess_ports
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings, load_settings
 from trading_bot.exchange.orders import close
@@ -16,7 +17,6 @@ from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.closing import journal_pending_closes, review_pending
 from trading_bot.pipeline.flow import run_cycle
-from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import DecisionCycle, Order, PlaybookVersion, ReflectionLog, Trade
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from trading_bot.backtest.inprocess import inprocess_ports
 from trading_bot.clock import parse_iso, to_ms
 from trading_bot.config import Settings, load_settings
 from trading_bot.exchange.sim.inprocess import InProcessExchange
@@ -15,7 +16,6 @@ from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.collect import start
 from trading_bot.pipeline.flow import STEPS, Next, finish
 from trading_bot.pipeline.ids import cycle_id_for
-from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.storage.db import Database
 from trading_bot.storage.repos.cycles import get_cycle
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.kit.brains import Scripted, looking_brain
+from trading_bot.backtest.inprocess import inprocess_ports
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings, load_settings
 from trading_bot.exchange.sim.inprocess import InProcessExchange
@@ -19,7 +20,6 @@ from trading_bot.pipeline import collect
 from trading_bot.pipeline.cycle import Cycle
 from trading_bot.pipeline.flow import STEPS, Done, Next, finish, run_cycle
 from trading_bot.pipeline.ids import cycle_id_for
-from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.pipeline.ports import Ports
 from trading_bot.risk.status import BotState
 from trading_bot.storage.db import Database

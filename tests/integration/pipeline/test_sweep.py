@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import redis
 
+from trading_bot.backtest.inprocess import inprocess_ports
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings
 from trading_bot.domain.orders import OrderRequest
@@ -17,7 +18,6 @@ from trading_bot.exchange import orders
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.ids import cycle_id_for
-from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.pipeline.locks import CycleLocks
 from trading_bot.pipeline.ports import Ports
 from trading_bot.pipeline.sweep import Restart, SweepPolicy, service_restarts, sweep

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from trading_bot.backtest.inprocess import inprocess_ports
 from trading_bot.brain.ports import PlaybookProposal, Reflector, Review, TradeRecap
 from trading_bot.clock import parse_iso
 from trading_bot.config import Settings, load_settings
@@ -25,7 +26,6 @@ from trading_bot.domain.playbook import Playbook
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline import tasks
-from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.pipeline.ports import Ports
 from trading_bot.runtime_config import set_override
 from trading_bot.storage.db import Database

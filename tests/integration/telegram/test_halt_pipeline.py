@@ -15,11 +15,11 @@ from tests.integration.telegram.conftest import ADMIN, telegram_settings
 from tests.kit.brains import GoLong, looking_brain
 from tests.kit.fake_telegram import FakeTelegram
 from tests.kit.telegram_bot import RunningBot
+from trading_bot.backtest.inprocess import inprocess_ports
 from trading_bot.clock import parse_iso
 from trading_bot.exchange.sim.inprocess import InProcessExchange
 from trading_bot.exchange.sim.runtime import SimSpec, build_venue
 from trading_bot.pipeline.flow import run_cycle
-from trading_bot.pipeline.inprocess import inprocess_ports
 from trading_bot.storage.db import Database
 from trading_bot.storage.models import DecisionCycle, Order
 from trading_bot.telegram.deps import build_deps

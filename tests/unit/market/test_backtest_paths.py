@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from tests.kit.candles import shared_frame
+from trading_bot.backtest.source import memory_builder, precomputed_builder
 from trading_bot.clock import from_ms
 from trading_bot.domain.market import BookLevel, FundingRate, OpenInterest, OrderBook, Ticker
-from trading_bot.market.backtest import memory_builder, precomputed_builder
 from trading_bot.market.frame import CandleFrame
 from trading_bot.market.sources import MarketState
 
