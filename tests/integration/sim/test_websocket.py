@@ -142,3 +142,24 @@ async def test_idle_sockets_are_closed_and_drops_are_abrupt(tmp_path: Path) -> N
             with pytest.raises(websockets.ConnectionClosed) as dropped:
                 await asyncio.wait_for(ws.recv(), timeout=10)
             assert dropped.value.rcvd is None  # no close frame: like a network failure
+
+
+async def test_an_amended_orders_push_carries_the_amend_result(sim: RunningSim) -> None:
+    """OKX marks the `orders` push an amend causes with amendResult "0" (success); the pushes of a
+    plain placement carry "" (../shared/okx/fixtures/docs/ws_orders.json)."""
+    async with websockets.connect(sim.ws_private_url) as ws:
+        await ws.send(json.dumps({"op": "login", "args": [login_args(sim)]}))
+        assert (await recv_until(ws, event("login")))["code"] == "0"
+        await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "SWAP"}]}))
+        await recv_until(ws, event("subscribe"))
+        trade = sim.okx(TradeAPI)
+        placed = await asyncio.to_thread(trade.place_order, instId=INST, tdMode="cross", side="buy", ordType="limit",
+                                         px="80000", sz="1", clOrdId="wsamend1")
+        assert placed["code"] == "0", placed
+        live = (await recv_until(ws, push("orders")))["data"][0]
+        assert (live["clOrdId"], live["state"], live["amendResult"]) == ("wsamend1", "live", "")
+        amended = await asyncio.to_thread(trade.amend_order, instId=INST, clOrdId="wsamend1", newPx="80100")
+        assert amended["code"] == "0", amended
+        row = (await recv_until(ws, push("orders")))["data"][0]
+        assert (row["clOrdId"], row["px"], row["amendResult"]) == ("wsamend1", "80100", "0")
+        await asyncio.to_thread(trade.cancel_order, instId=INST, clOrdId="wsamend1")

@@ -28,6 +28,7 @@ from trading_bot.exchange.sim.rest_account import SIM_UID, position_row
 from trading_bot.exchange.sim.series import BAR_SPECS
 
 if TYPE_CHECKING:
+    from trading_bot.exchange.sim.events import Event
     from trading_bot.exchange.sim.server import SimServer
 
 Json = dict[str, Any]
@@ -190,13 +191,14 @@ class WsHub:
     # --- events from the engine ---------------------------------------------------------------
     def collect_events(self) -> None:
         engine = self.server.venue.engine
-        amended: set[str] = set()
-        for event in engine.events.drain():
+        events = engine.events.drain()
+        amends = _amend_pushes(events)
+        for index, event in enumerate(events):
             match event:
                 case ("order", SimOrder() as order):
-                    self._orders.append(okx_format.ws_order(order, amend=order.ord_id in amended))
-                case ("amended", str() as ord_id):
-                    amended.add(ord_id)
+                    self._orders.append(okx_format.ws_order(order, amend=index in amends))
+                case ("amended", str()):
+                    pass
                 case ("algo", SimAlgo() as algo):
                     self._algos.append(okx_format.algo(algo, engine.quotes.mark(algo.inst_id)))
                 case ("position", SimPosition() as pos):
@@ -332,3 +334,18 @@ def _matches(arg: Json, row: Json) -> bool:
     if arg.get("instId") and arg["instId"] != row.get("instId"):
         return False
     return not arg.get("instFamily") or row.get("instId", "").startswith(arg["instFamily"] + "-")
+
+
+def _amend_pushes(events: list[Event]) -> set[int]:
+    """The indexes of the order events an amend emitted: each is the last event of its order
+    before the amend's marker (which the REST handler adds once the engine is done)."""
+    marked: set[str] = set()
+    found: set[int] = set()
+    for index in range(len(events) - 1, -1, -1):
+        match events[index]:
+            case ("amended", str() as ord_id):
+                marked.add(ord_id)
+            case ("order", SimOrder() as order) if order.ord_id in marked:
+                marked.discard(order.ord_id)
+                found.add(index)
+    return found
