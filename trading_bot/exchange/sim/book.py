@@ -49,7 +49,8 @@ def side_levels(inst: SimInstrument, last: Decimal, side: str, depth: int, ts_ms
     key = (inst.inst_id, inst.tick_sz, inst.lot_sz, inst.ct_val, inst.depth_scale, last, side, ts_ms // 1000, cfg)
     known = _recent_books.get(key)
     if known is None or known[0] < depth:
-        known = (depth, list(iter_levels(inst, last, side, depth, ts_ms, cfg)))
+        built = max(depth, PREBUILT_DEPTH)
+        known = (built, list(iter_levels(inst, last, side, built, ts_ms, cfg)))
         if len(_recent_books) >= RECENT_BOOKS:
             _recent_books.pop(next(iter(_recent_books)))
         _recent_books[key] = known
@@ -57,6 +58,8 @@ def side_levels(inst: SimInstrument, last: Decimal, side: str, depth: int, ts_ms
 
 
 RECENT_BOOKS = 16
+# the ticker asks for the best level, then the snapshot for five (books5): build five at once
+PREBUILT_DEPTH = 5
 _recent_books: dict[tuple[object, ...], tuple[int, list[Level]]] = {}  # key → (depth asked, levels)
 
 
