@@ -106,6 +106,9 @@ def beat_config(settings: Settings) -> dict[str, Any]:
         "redbeat_redis_url": settings.redis_dsn(),
         "redbeat_key_prefix": f"{settings.redis_namespace}:redbeat",
         "redbeat_lock_timeout": LOCK_TIMEOUT_SECONDS,
+        # said explicitly (RedBeat 2.4 falls back to broker_transport_options, warns that 2.5 will
+        # stop, and forwards none of them to its client anyway: they are kombu's, not redis-py's)
+        "redbeat_redis_options": {},
         "beat_max_loop_interval": MAX_LOOP_SECONDS,
         "beat_schedule": beat_schedule(settings),
     }
