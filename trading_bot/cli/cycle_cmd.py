@@ -25,14 +25,14 @@ def register(app: typer.Typer) -> None:
         from trading_bot.pipeline.flow import run_cycle
         from trading_bot.pipeline.ids import cycle_id_for
         from trading_bot.pipeline.locks import cycle_locks
-        from trading_bot.pipeline.wiring import live_ports
+        from trading_bot.pipeline.wiring import ports_in_force
         from trading_bot.storage.repos.cycles import get_cycle
 
         settings = bootstrap()
         if not INSTRUMENT_PATTERN.match(instrument):
             raise fail(f"{instrument!r} is not an OKX USDT perpetual swap id (like BTC-USDT-SWAP)", 2)
         with embedded_for_command(settings, postgres=True, redis=True):
-            ports = live_ports(settings)
+            ports = ports_in_force(settings)  # with Telegram's runtime overrides, as the beat's cycles
             slot = ports.clock.now()
             cycle_id = cycle_id_for(instrument, slot, ports.run_id, "manual")
             locks = cycle_locks(settings)

@@ -18,6 +18,7 @@ from trading_bot.market.service import collect as collect_snapshot
 from trading_bot.pipeline.feeds import RedisCloseFeed, RedisEvents
 from trading_bot.pipeline.ports import PipelineSettings, Ports
 from trading_bot.risk.service import RiskService
+from trading_bot.runtime_config import effective_settings
 from trading_bot.storage.db import Database
 from trading_bot.storage.redis_client import get_redis
 from trading_bot.storage.streams import Keys
@@ -66,6 +67,13 @@ def live_ports(settings: Settings) -> Ports:
             _ports.clear()
             _ports[key] = build_live_ports(settings)
         return _ports[key]
+
+
+def ports_in_force(settings: Settings) -> Ports:
+    """The process's ports with Telegram's runtime overrides in force now, as a task runs: for a
+    unit of work outside Celery (`trading-bot cycle`)."""
+    overridden = effective_settings(settings, get_redis(settings), Keys(settings.redis_namespace))
+    return with_settings(live_ports(settings), overridden)
 
 
 def with_settings(ports: Ports, settings: Settings) -> Ports:
