@@ -16,9 +16,9 @@ from trading_bot.brain.ports import Review
 from trading_bot.domain.events import PositionClosed
 from trading_bot.logs import get_logger
 from trading_bot.pipeline.context import recap, recent_trades
-from trading_bot.pipeline.cycle import load_cycle, stage
+from trading_bot.pipeline.cycle import stage_of_ended
 from trading_bot.pipeline.ports import Ports
-from trading_bot.storage.repos import journal, reflections
+from trading_bot.storage.repos import cycles, journal, reflections
 
 log = get_logger(__name__)
 REVIEWS_FOR_REFLECTION = 20
@@ -67,12 +67,13 @@ def review_trade(ports: Ports, closed: journal.ClosedTradeRow) -> None:
     now = ports.clock.now()
     if reflections.exists_for_trade(ports.db, closed.id):
         return
-    cycle = load_cycle(ports.db, closed.cycle_id) if closed.cycle_id else None
+    if closed.cycle_id and not cycles.cycle_exists(ports.db, closed.cycle_id):
+        raise LookupError(f"decision cycle {closed.cycle_id} does not exist")
     playbook = ports.playbooks.current(now)
-    if cycle is None:
+    if closed.cycle_id is None:
         review = ports.brain.reflector.review(recap(closed), playbook, now)
     else:
-        with stage(ports.db, cycle, "REFLECTING", ports.clock) as run:
+        with stage_of_ended(ports.db, closed.cycle_id, closed.instrument, "REFLECTING", ports.clock) as run:
             review = ports.brain.reflector.review(recap(closed), playbook, now)
             run.outcome = "reviewed"
             run.detail.update(trade_id=closed.id, net_pnl=str(closed.net_pnl), lesson=review.lesson[:200])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,10 +74,21 @@ class StageRun:
     columns: dict[str, Any] = field(default_factory=dict)
 
 
-@contextmanager
-def stage(db: Database, cycle: Cycle, name: str, clock: Clock) -> Iterator[StageRun]:
+def stage(db: Database, cycle: Cycle, name: str, clock: Clock) -> AbstractContextManager[StageRun]:
     """Time a stage and append it to the cycle's timeline (also when it raises: outcome 'error').
     The start is clock time (venue time in fast-forward and backtests); the duration is wall time."""
+    return _recorded(db, cycle.id, cycle.inst_id, cycle._buffer, name, clock)
+
+
+def stage_of_ended(db: Database, cycle_id: str, inst_id: str, name: str, clock: Clock) -> AbstractContextManager[StageRun]:
+    """`stage` for a cycle that has ended, known by its id alone (REFLECTING: the review of the
+    trade it opened), so the cycle need not be read back."""
+    return _recorded(db, cycle_id, inst_id, None, name, clock)
+
+
+@contextmanager
+def _recorded(db: Database, cycle_id: str, inst_id: str, buffer: list[tuple[dict[str, Any], dict[str, Any]]] | None,
+              name: str, clock: Clock) -> Iterator[StageRun]:
     assert name in STAGES, name
     run = StageRun()
     started = clock.now()
@@ -91,12 +102,12 @@ def stage(db: Database, cycle: Cycle, name: str, clock: Clock) -> Iterator[Stage
     finally:
         elapsed = time.perf_counter() - wall
         ended = started + timedelta(seconds=elapsed)
-        if cycle._buffer is not None:
-            cycle._buffer.append((repo.stage_entry(name, started, ended, run.outcome, run.detail or None),
-                                  {"stage": name, **run.columns}))
+        if buffer is not None:
+            buffer.append((repo.stage_entry(name, started, ended, run.outcome, run.detail or None),
+                           {"stage": name, **run.columns}))
         else:
-            repo.record_stage(db, cycle.id, name, started, ended, run.outcome, run.detail or None, **run.columns)
-        log.info("stage", cycle_id=cycle.id, instrument=cycle.inst_id, stage=name, outcome=run.outcome,
+            repo.record_stage(db, cycle_id, name, started, ended, run.outcome, run.detail or None, **run.columns)
+        log.info("stage", cycle_id=cycle_id, instrument=inst_id, stage=name, outcome=run.outcome,
                  ms=round(elapsed * 1000, 1))
 
 

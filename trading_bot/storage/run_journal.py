@@ -104,6 +104,10 @@ class RunJournal:
         self.cycles[values["id"]] = {"timeline": [], "shadow": False, "cost_usd": Decimal(0), **values}
         return True
 
+    def started_cycle(self, cycle_id: str) -> bool:
+        """Whether this run started the cycle (its row is here or written)."""
+        return cycle_id in self._cycle_ids
+
     def unwritten_cycle(self, cycle_id: str) -> dict[str, Any] | None:
         """The cycle's row while it is still here (None once written: update it with SQL)."""
         return self.cycles.get(cycle_id)

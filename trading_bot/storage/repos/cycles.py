@@ -47,6 +47,11 @@ def record_stage(db: Database, cycle_id: str, stage: str, started_at: datetime, 
     """Append one stage to the timeline and set any of the cycle's result columns (a model is
     stored as its JSON)."""
     entry = stage_entry(stage, started_at, ended_at, outcome, detail)
+    unwritten = db.journal.unwritten_cycle(cycle_id) if db.journal is not None else None
+    if unwritten is not None:  # a backtest's cycle still in memory: changed there, as the UPDATE would
+        unwritten.update(columns, stage=stage)
+        unwritten["timeline"] = [*unwritten["timeline"], entry]
+        return
     appended = DecisionCycle.timeline.op("||")(cast(literal(json.dumps([entry])), JSONB))
     values = {"stage": stage, "timeline": appended, **{name: as_json_data(v) for name, v in columns.items()}}
     with db.session() as session:
@@ -113,6 +118,13 @@ def as_json_data(value: Any) -> Any:
     """A model as JSON data for a JSONB column (NaN and infinity become null on the way); other
     values as they are."""
     return json.loads(value.model_dump_json()) if isinstance(value, BaseModel) else value
+
+
+def cycle_exists(db: Database, cycle_id: str) -> bool:
+    if db.journal is not None and db.journal.started_cycle(cycle_id):
+        return True
+    with db.session() as session:
+        return session.execute(select(_cycles.c.id).where(_cycles.c.id == cycle_id)).first() is not None
 
 
 def get_cycle(db: Database, cycle_id: str) -> DecisionCycle | None:
