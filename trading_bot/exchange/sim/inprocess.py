@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, TypeVar
 
 from trading_bot.clock import from_ms, to_ms
@@ -226,7 +226,9 @@ def _candle(inst_id: str, timeframe: str, r: CandleRow, ct: Decimal) -> Candle:
                   volume_quote=_dec(r.vol_ccy * r.c), confirmed=r.confirmed)
 
 
+@lru_cache(maxsize=8192)
 def _dec(value: float, digits: int = 8) -> Decimal:
+    # cached: a price recurs in every timeframe's forming bar, the ticker and cycle after cycle
     return Decimal(f"{value:.{digits}f}").normalize()
 
 
