@@ -16,7 +16,9 @@ from datetime import datetime
 from trading_bot.clock import Clock, SystemClock, VenueClock, to_ms
 from trading_bot.config import Settings
 from trading_bot.exchange.factory import shared_okx
+from trading_bot.exchange.okx import parse
 from trading_bot.exchange.okx.endpoints import sim_host
+from trading_bot.exchange.okx.envelope import first, unwrap
 from trading_bot.logs import get_logger
 
 log = get_logger(__name__)
@@ -27,26 +29,28 @@ def bot_clock(settings: Settings) -> Clock:
     if not settings.uses_simulator:
         return SystemClock()
     exchange = shared_okx(settings)
-    return VenueClock(lambda: to_ms(exchange.server_time()), speed=settings.market_speed, refresh_seconds=1.0)
+    return _venue_clock(settings, lambda: to_ms(exchange.server_time()))
+
+
+def _venue_clock(settings: Settings, fetch_ms: Callable[[], int]) -> Clock:
+    return VenueClock(fetch_ms, speed=settings.market_speed, refresh_seconds=1.0)
 
 
 def simulator_time_ms(settings: Settings, timeout: float = 2.0) -> int:
     """The simulator's market time from its public `/public/time`, over plain HTTP with the standard
     library: a one-shot command needs neither keys nor the OKX adapter (httpx and python-okx cost it
-    ~0.3 s), nor urllib.request's TLS context (35 ms) for a loopback URL."""
+    ~0.3 s), nor urllib.request's TLS context (35 ms) for a loopback URL. The answer is checked and
+    parsed by the adapter's own envelope and parser."""
     host = sim_host(settings)
     connection = http.client.HTTPConnection(host, timeout=timeout)
     try:
         connection.request("GET", TIME_PATH)
-        answer = connection.getresponse()
-        body = json.loads(answer.read())
+        payload = json.loads(connection.getresponse().read())
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise OSError(f"no simulator answers at http://{host}{TIME_PATH} ({exc})") from None
     finally:
         connection.close()
-    if not isinstance(body, dict) or body.get("code") != "0" or not body.get("data"):
-        raise ValueError(f"http://{host}{TIME_PATH} answered {str(body)[:200]}")
-    return int(body["data"][0]["ts"])
+    return to_ms(parse.server_time(first(unwrap(payload, TIME_PATH), TIME_PATH)))
 
 
 class FallbackClock:
@@ -63,8 +67,7 @@ class FallbackClock:
     def now(self) -> datetime:
         if time.monotonic() >= self._next_try:
             try:
-                self._clock = self._clock or VenueClock(lambda: simulator_time_ms(self._settings),
-                                                        speed=self._settings.market_speed, refresh_seconds=1.0)
+                self._clock = self._clock or _venue_clock(self._settings, lambda: simulator_time_ms(self._settings))
                 return self._clock.now()
             except Exception as exc:  # noqa: BLE001 - any failure to reach the venue: use the recorded time
                 log.warning("the simulator's clock is unreachable; using the last recorded market time", error=str(exc))

@@ -1,7 +1,7 @@
 """One decision cycle's state as it travels through the stages, and the recording of each stage in
 `decision_cycles` (its timeline is the audit trail: stage, start, end, duration, outcome).
 
-Celery tasks pass only the cycle id; `load_cycle` rebuilds this object from the row, so every task
+Celery tasks pass only the cycle id; `cycle_from_row` rebuilds this object from the row, so every task
 reads what the previous stage wrote, and analysis, risk check and execution see the same snapshot.
 """
 
@@ -109,13 +109,6 @@ def _recorded(db: Database, cycle_id: str, inst_id: str, buffer: list[tuple[dict
             repo.record_stage(db, cycle_id, name, started, ended, run.outcome, run.detail or None, **run.columns)
         log.info("stage", cycle_id=cycle_id, instrument=inst_id, stage=name, outcome=run.outcome,
                  ms=round(elapsed * 1000, 1))
-
-
-def load_cycle(db: Database, cycle_id: str) -> Cycle:
-    row = repo.get_cycle(db, cycle_id)
-    if row is None:
-        raise LookupError(f"decision cycle {cycle_id} does not exist")
-    return cycle_from_row(row)
 
 
 def cycle_from_row(row: DecisionCycle) -> Cycle:

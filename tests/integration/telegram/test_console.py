@@ -26,7 +26,7 @@ from trading_bot.storage.repos.trades import open_trades
 from trading_bot.telegram.deps import build_deps
 from trading_bot.telegram.format import number
 
-SECRET = "sk-ant-console-test-0123456789"
+SECRET = "console-test-anthropic-key-0123456789"  # a configured key value, not a real one
 # one line each, as a user would type them; every one answers with a single message
 COMMANDS = ["/help", "/status", "/balance", "/profit", "/count", "/daily 3", "/weekly", "/monthly 2",
             "/daily x", "/trades 3", "/performance all", "/cost", "/positions", "/frobnicate"]

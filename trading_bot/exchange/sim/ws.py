@@ -197,8 +197,6 @@ class WsHub:
             match event:
                 case ("order", SimOrder() as order):
                     self._orders.append(okx_format.ws_order(order, amend=index in amends))
-                case ("amended", str()):
-                    pass
                 case ("algo", SimAlgo() as algo):
                     self._algos.append(okx_format.algo(algo, engine.quotes.mark(algo.inst_id)))
                 case ("position", SimPosition() as pos):
