@@ -108,9 +108,15 @@ class RunJournal:
         """Whether this run started the cycle (its row is here or written)."""
         return cycle_id in self._cycle_ids
 
-    def unwritten_cycle(self, cycle_id: str) -> dict[str, Any] | None:
-        """The cycle's row while it is still here (None once written: update it with SQL)."""
-        return self.cycles.get(cycle_id)
+    def change_cycle(self, cycle_id: str, values: dict[str, Any], timeline_add: list[dict[str, Any]]) -> bool:
+        """Set `values` and append to the timeline of the cycle's row while it is still here, as the
+        UPDATE would; False once written (update it with SQL)."""
+        row = self.cycles.get(cycle_id)
+        if row is None:
+            return False
+        row.update(values)
+        row["timeline"] = [*row["timeline"], *timeline_add]
+        return True
 
     # --- screener_logs ----------------------------------------------------------------------------
     def insert_screen(self, row: dict[str, Any]) -> int:

@@ -47,11 +47,8 @@ def record_stage(db: Database, cycle_id: str, stage: str, started_at: datetime, 
     """Append one stage to the timeline and set any of the cycle's result columns (a model is
     stored as its JSON)."""
     entry = stage_entry(stage, started_at, ended_at, outcome, detail)
-    unwritten = db.journal.unwritten_cycle(cycle_id) if db.journal is not None else None
-    if unwritten is not None:  # a backtest's cycle still in memory: changed there, as the UPDATE would
-        unwritten.update(columns, stage=stage)
-        unwritten["timeline"] = [*unwritten["timeline"], entry]
-        return
+    if db.journal is not None and db.journal.change_cycle(cycle_id, {**columns, "stage": stage}, [entry]):
+        return  # a backtest's cycle still in memory: changed there, as the UPDATE would
     appended = DecisionCycle.timeline.op("||")(cast(literal(json.dumps([entry])), JSONB))
     values = {"stage": stage, "timeline": appended, **{name: as_json_data(v) for name, v in columns.items()}}
     with db.session() as session:
@@ -86,11 +83,9 @@ def finish_buffered(db: Database, cycle_id: str, stages: list[tuple[dict[str, An
                   latency_ms=int((finished_at - started_at).total_seconds() * 1000))
     if error is not None:
         values["error"] = error[:2000]
-    unwritten = db.journal.unwritten_cycle(cycle_id) if db.journal is not None else None
-    if unwritten is not None:
-        # still in memory, so no statement ran since the cycle started: it made no LLM call
-        unwritten.update(values, cost_usd=Decimal(0))
-        unwritten["timeline"] = [*unwritten["timeline"], *(entry for entry, _ in stages)]
+    # still in memory, so no statement ran since the cycle started: it made no LLM call
+    if db.journal is not None and db.journal.change_cycle(cycle_id, {**values, "cost_usd": Decimal(0)},
+                                                          [entry for entry, _ in stages]):
         return Decimal(0)
     entries = json.dumps([entry for entry, _ in stages]) if stages else None
     values = {name: as_json_data(value) for name, value in values.items()}
