@@ -171,13 +171,14 @@ def _finished_slots(admin_url: str, name: str) -> list[tuple[datetime, str | Non
 @pytest.mark.shared
 @pytest.mark.slow
 def test_a_killed_run_keeps_every_cycle_up_to_its_last_checkpoint(shared_dir: Path, db_url: str,
-                                                                 pg_admin_url: str) -> None:
+                                                                 pg_admin_url: str, tmp_path: Path) -> None:
     name = "tb_bt_killed"
     services.drop_database(pg_admin_url, name)
     process = subprocess.Popen(
         [sys.executable, "-m", "trading_bot", "backtest", "--data", str(shared_dir / "data" / ONE_MINUTE),
          "--funding", str(shared_dir / "data" / FUNDING), "--from", "2026-01-05T00:00:00Z",
-         "--to", "2026-01-12T00:00:00Z", "--cycle", "5m", "--run-id", "bt-killed", "--keep"],
+         "--to", "2026-01-12T00:00:00Z", "--cycle", "1m", "--run-id", "bt-killed", "--keep",
+         "--out", str(tmp_path / "out")],  # a cycle a minute for a week: ~16 s, so it is killed mid-run
         env=clean_env(DATABASE_URL=db_url), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline, counts = time.monotonic() + 240, []
@@ -186,6 +187,7 @@ def test_a_killed_run_keeps_every_cycle_up_to_its_last_checkpoint(shared_dir: Pa
             if counts[-1] >= 40 and len(set(counts)) >= 3:  # checkpoints seen landing while it runs
                 break
             time.sleep(0.5)
+        assert process.poll() is None, "the backtest ended before it could be killed"
         os.kill(process.pid, signal.SIGKILL)  # no handler runs: what is committed is all there is
         process.wait(timeout=30)
         rows = _finished_slots(pg_admin_url, name)
@@ -193,7 +195,7 @@ def test_a_killed_run_keeps_every_cycle_up_to_its_last_checkpoint(shared_dir: Pa
         assert len(rows) >= counts[-1] >= 40 and len(set(counts)) >= 3, counts
         assert all(outcome is not None for _, outcome in rows), "every committed cycle is complete"
         slots = [slot for slot, _ in rows]
-        assert all(b - a == timedelta(minutes=5) for a, b in zip(slots, slots[1:], strict=False)), \
+        assert all(b - a == timedelta(minutes=1) for a, b in zip(slots, slots[1:], strict=False)), \
             "the kept cycles are the first ones, without a gap"
     finally:
         if process.poll() is None:
